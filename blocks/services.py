@@ -1,0 +1,151 @@
+"""State changes of the referential, and the audit trail every app writes to."""
+
+from dataclasses import dataclass
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Q
+
+from .models import AuditEvent, CertificationVersion, Competence, ReferentialFrozen
+from .referential import (
+    FileProblem,
+    ReferentialFileError,
+    export_version,
+    parse_referential,
+    scale_problems,
+    validate_referential,
+    write_structure,
+)
+
+
+def record_event(*, actor, action, target=None, data=None):
+    """Append one event to the audit trail, such as `blocks.version.activated`."""
+    return AuditEvent.objects.create(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
+        content_type=ContentType.objects.get_for_model(target) if target is not None else None,
+        object_id=str(target.pk) if target is not None else "",
+        object_repr=str(target)[:255] if target is not None else "",
+        data=data or {},
+    )
+
+
+def completeness_problems(version):
+    """What keeps a version from being used for candidates, in French."""
+    problems = [
+        f"Échelle de notation : {reason}"
+        for reason in scale_problems(
+            version.scale_kind,
+            list(version.grading_levels.values("value", "label", "passing")),
+            version.numeric_max,
+            version.numeric_pass_mark,
+        )
+    ]
+    blocs = list(version.blocs.all())
+    if not any(not bloc.optional for bloc in blocs):
+        problems.append("La version doit compter au moins un bloc obligatoire.")
+    competences = Competence.objects.filter(bloc__certification_version=version).annotate(
+        criteria_count=Count("criteria", distinct=True),
+        modality_count=Count("modalities", distinct=True),
+    )
+    for competence in competences.filter(Q(criteria_count=0) | Q(modality_count=0)):
+        if competence.criteria_count == 0:
+            problems.append(f"La compétence {competence.code} n'a aucun critère d'évaluation.")
+        if competence.modality_count == 0:
+            problems.append(f"La compétence {competence.code} n'est évaluée par aucune modalité.")
+    return problems
+
+
+def activate_version(version, *, by):
+    """Put a complete draft into use; from then on its structure is frozen."""
+    with transaction.atomic():
+        version = CertificationVersion.objects.select_for_update().get(pk=version.pk)
+        if version.status != CertificationVersion.Status.DRAFT:
+            raise ValidationError("Seule une version brouillon peut être activée.")
+        problems = completeness_problems(version)
+        if problems:
+            raise ValidationError(problems)
+        version.status = CertificationVersion.Status.ACTIVE
+        version.save(update_fields=["status"])
+        record_event(actor=by, action="blocks.version.activated", target=version)
+    return version
+
+
+def archive_version(version, *, by):
+    with transaction.atomic():
+        version = CertificationVersion.objects.select_for_update().get(pk=version.pk)
+        if version.status != CertificationVersion.Status.ACTIVE:
+            raise ValidationError("Seule une version active peut être archivée.")
+        version.status = CertificationVersion.Status.ARCHIVED
+        version.save(update_fields=["status"])
+        record_event(actor=by, action="blocks.version.archived", target=version)
+    return version
+
+
+def duplicate_version(version, *, new_label, by):
+    """Copy a version's whole structure into a new draft that admins may edit."""
+    new_label = (new_label or "").strip()
+    if not new_label:
+        raise ValidationError("Indiquez le libellé de la nouvelle version.")
+    with transaction.atomic():
+        if CertificationVersion.objects.filter(title=version.title, version=new_label).exists():
+            raise ValidationError(f"La version « {new_label} » de « {version.title} » existe déjà.")
+        copy = CertificationVersion.objects.get(pk=version.pk)
+        copy.pk = None
+        copy.version = new_label
+        copy.duplicated_from = version
+        write_structure(copy, export_version(version))
+        record_event(
+            actor=by,
+            action="blocks.version.duplicated",
+            target=copy,
+            data={"source_id": version.pk, "source": str(version)},
+        )
+    return copy
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    version: CertificationVersion
+    outcome: str  # "created", "replaced" or "unchanged"
+
+
+def load_referential(text, *, actor=None):
+    """Load a referential file in one transaction: all of it, or nothing.
+
+    Loading the same file again changes nothing; a different file replaces a
+    draft version's structure, and is refused for a frozen version."""
+    canonical = validate_referential(parse_referential(text))
+    identity = canonical["certification"]
+    with transaction.atomic():
+        version = (
+            CertificationVersion.objects.select_for_update()
+            .filter(title=identity["title"], version=identity["version"])
+            .first()
+        )
+        if version is not None and export_version(version) == canonical:
+            return LoadResult(version, "unchanged")
+        if version is not None:
+            try:
+                version.ensure_editable()
+            except ReferentialFrozen as error:
+                raise ReferentialFileError([FileProblem("certification", error.message)]) from None
+            version.grading_levels.all().delete()
+            version.blocs.all().delete()
+            outcome = "replaced"
+        else:
+            version = CertificationVersion(title=identity["title"], version=identity["version"])
+            outcome = "created"
+        write_structure(version, canonical)
+        if identity["status"] != CertificationVersion.Status.DRAFT:
+            try:
+                activate_version(version, by=actor)
+            except ValidationError as error:
+                raise ReferentialFileError(
+                    FileProblem("certification.status", message) for message in error.messages
+                ) from None
+            if identity["status"] == CertificationVersion.Status.ARCHIVED:
+                archive_version(version, by=actor)
+        record_event(actor=actor, action=f"blocks.referential.{outcome}", target=version)
+    return LoadResult(version, outcome)
