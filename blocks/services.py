@@ -140,12 +140,12 @@ def load_referential(text, *, actor=None):
         write_structure(version, canonical)
         if identity["status"] != CertificationVersion.Status.DRAFT:
             try:
-                activate_version(version, by=actor)
+                version = activate_version(version, by=actor)
             except ValidationError as error:
                 raise ReferentialFileError(
                     FileProblem("certification.status", message) for message in error.messages
                 ) from None
             if identity["status"] == CertificationVersion.Status.ARCHIVED:
-                archive_version(version, by=actor)
+                version = archive_version(version, by=actor)
         record_event(actor=actor, action=f"blocks.referential.{outcome}", target=version)
     return LoadResult(version, outcome)

@@ -1,0 +1,27 @@
+# The two commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+DEV := DJANGO_DEBUG=1
+
+.PHONY: run test deps test-deps
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+deps: $(PY)
+	$(PY) -m pip install -q -r requirements.txt
+
+test-deps: $(PY)
+	$(PY) -m pip install -q -r requirements-test.txt
+
+# Serve the platform on http://127.0.0.1:8000 with the referential and demo data.
+run: deps
+	$(DEV) $(PY) manage.py migrate --noinput
+	$(DEV) $(PY) manage.py seed_demo
+	$(DEV) $(PY) manage.py runserver 127.0.0.1:8000
+
+# The whole suite, browser journeys included (Debian's chromium must be installed).
+test: test-deps
+	$(PY) -m pytest $(PYTEST_ARGS)

@@ -1,0 +1,64 @@
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+from django.urls import reverse
+
+from blocks.models import CertificationVersion
+
+pytestmark = pytest.mark.django_db
+
+
+def test_login_page_is_in_french(client):
+    page = client.get(reverse("login")).content.decode()
+    assert '<html lang="fr">' in page
+    assert "Nom d’utilisateur" in page
+    assert "Se connecter" in page
+    assert "bootstrap/css/bootstrap.min.css" in page
+    assert "cdn" not in page.lower()
+
+
+def test_wrong_password_gets_a_french_message(client, trainer):
+    response = client.post(reverse("login"), {"username": "formateur", "password": "faux"})
+    assert response.status_code == 200
+    assert "Saisissez un nom d’utilisateur et un mot de passe valides" in response.content.decode()
+
+
+def test_sign_in_then_out(client, trainer):
+    from conftest import PASSWORD
+
+    response = client.post(reverse("login"), {"username": "formateur", "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get(reverse("blocks:versions")).status_code == 200
+    client.post(reverse("logout"))
+    assert client.get(reverse("blocks:versions")).status_code == 302
+
+
+def test_navigation_depends_on_the_role(login, referential, trainer, admin_user):
+    assert "Administration" not in login(trainer).get(reverse("blocks:versions")).content.decode()
+    assert "Administration" in login(admin_user).get(reverse("blocks:versions")).content.decode()
+
+
+def test_admin_site_refuses_non_staff(login, trainer):
+    response = login(trainer).get(reverse("admin:index"))
+    assert response.status_code == 302
+
+
+@override_settings(DEBUG=False)
+def test_seed_demo_is_refused_outside_debug():
+    with pytest.raises(CommandError, match="mode développement"):
+        call_command("seed_demo")
+    assert not get_user_model().objects.exists()
+    assert not CertificationVersion.objects.exists()
+
+
+@override_settings(DEBUG=True)
+def test_seed_demo_is_idempotent(capsys):
+    call_command("seed_demo")
+    call_command("seed_demo")
+    users = get_user_model().objects.order_by("username")
+    assert [u.username for u in users] == ["admin", "candidat", "formateur", "jury1", "jury2"]
+    assert all(u.check_password("demo1234") for u in users)
+    assert [u.username for u in users if u.is_staff] == ["admin"]
+    assert CertificationVersion.objects.count() == 1
+    assert "demo1234" in capsys.readouterr().out

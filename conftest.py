@@ -1,0 +1,108 @@
+"""The shared test world: the referential, and one person of each kind."""
+
+import os
+import shutil
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from blocks.referential import SHIPPED_FILE
+from blocks.services import load_referential
+
+PASSWORD = "motdepasse-de-test"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def make_user(username, **extra):
+    return get_user_model().objects.create_user(
+        username=username, password=PASSWORD, first_name=username.capitalize(), **extra
+    )
+
+
+@pytest.fixture
+def referential(db):
+    """The shipped referential, loaded: an active, frozen version."""
+    return load_referential(SHIPPED_FILE.read_text(encoding="utf-8")).version
+
+
+@pytest.fixture
+def draft_version(referential):
+    from blocks.services import duplicate_version
+
+    return duplicate_version(referential, new_label="2", by=None)
+
+
+@pytest.fixture
+def admin_user(db):
+    return make_user("admin", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def trainer(db):
+    return make_user("formateur")
+
+
+@pytest.fixture
+def jury_member(db):
+    return make_user("jury1")
+
+
+@pytest.fixture
+def second_jury_member(db):
+    return make_user("jury2")
+
+
+@pytest.fixture
+def candidate_user(db):
+    return make_user("candidat")
+
+
+@pytest.fixture
+def outsider(db):
+    return make_user("inconnu")
+
+
+@pytest.fixture
+def login(client):
+    def sign_in(user):
+        client.force_login(user)
+        return client
+
+    return sign_in
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium driven by Playwright; never a downloaded browser."""
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        pytest.fail(f"Chromium introuvable ({CHROMIUM}) : installez le paquet Debian chromium.")
+    # Playwright's sync API runs an event loop in this thread; the live
+    # server's database work happens in its own thread, so this is safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, live_server):
+    context = chromium.new_context(base_url=live_server.url, locale="fr-FR")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
