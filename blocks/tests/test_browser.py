@@ -25,7 +25,9 @@ def test_sign_in_open_the_referential_and_a_bloc(page, referential, trainer):
         "Bloc 3 : Suivi administratif et juridique d’une société de production"
     )
     expect(page.get_by_text("C3.3", exact=True).first).to_be_visible()
-    expect(page.get_by_text("ses connaissances juridiques liée à la réglementation")).to_be_visible()
+    expect(
+        page.get_by_text("ses connaissances juridiques liée à la réglementation")
+    ).to_be_visible()
     # Bootstrap is served by the platform itself: the page is styled offline.
     navbar_colour = page.locator("nav.navbar").evaluate("n => getComputedStyle(n).backgroundColor")
     assert navbar_colour == "rgb(33, 37, 41)"

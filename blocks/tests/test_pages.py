@@ -73,6 +73,6 @@ def test_list_pages_queries_do_not_grow_with_versions(login, referential, admin_
     for label in ("2", "3", "4"):
         duplicate_version(referential, new_label=label, by=admin_user)
     assert count_queries(client, reverse("blocks:versions")) == one
-    assert count_queries(
-        client, reverse("blocks:version", args=[referential.pk])
-    ) == count_queries(client, reverse("blocks:version", args=[referential.pk + 3]))
+    assert count_queries(client, reverse("blocks:version", args=[referential.pk])) == count_queries(
+        client, reverse("blocks:version", args=[referential.pk + 3])
+    )

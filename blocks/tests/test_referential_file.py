@@ -27,7 +27,14 @@ def shipped():
 def referential_counts():
     return [
         model.objects.count()
-        for model in (CertificationVersion, Bloc, Activity, Competence, Criterion, EvaluationModality)
+        for model in (
+            CertificationVersion,
+            Bloc,
+            Activity,
+            Competence,
+            Criterion,
+            EvaluationModality,
+        )
     ]
 
 
@@ -64,7 +71,9 @@ def test_shipped_file_loads_the_whole_referential(referential):
 
 def test_seed_text_is_kept_with_ambiguities_noted(referential):
     c26 = Competence.objects.get(certification_version=referential, code="C2.6")
-    assert c26.statement.startswith("Rédiger la feuille de service qui constitue le plan de travail")
+    assert c26.statement.startswith(
+        "Rédiger la feuille de service qui constitue le plan de travail"
+    )
     # Extraction artefacts are mended: no broken words or doubled spaces.
     for competence in Competence.objects.all():
         assert "  " not in competence.statement
@@ -77,7 +86,9 @@ def test_seed_text_is_kept_with_ambiguities_noted(referential):
     assert "aucune modalité" in modality.note
     oral = EvaluationModality.objects.filter(assessed_by=EvaluationModality.AssessedBy.JURY)
     assert sorted(oral.values_list("code", flat=True)) == ["M1.1", "M4.1", "M4.2"]
-    levels = [(level.value, level.label, level.passing) for level in referential.grading_levels.all()]
+    levels = [
+        (level.value, level.label, level.passing) for level in referential.grading_levels.all()
+    ]
     assert levels == [
         (0, "Non acquis", False),
         (1, "Partiellement acquis", False),
@@ -131,7 +142,9 @@ def bad_file_cases():
     unknown["blocs"][0]["modalities"][1]["competences"].append("C9.9")
     return [
         pytest.param("{ pas du JSON", "ligne 1, colonne 3", id="bad-json"),
-        pytest.param(json.dumps(missing), "blocs[1].title : champ obligatoire manquant", id="missing"),
+        pytest.param(
+            json.dumps(missing), "blocs[1].title : champ obligatoire manquant", id="missing"
+        ),
         pytest.param(json.dumps(duplicate), "code de compétence en double : C1.1", id="duplicate"),
         pytest.param(
             json.dumps(unknown),
