@@ -1,22 +1,30 @@
 """The shared test world: the referential, and one person of each kind."""
 
+import datetime
 import os
 import shutil
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 
 from blocks.referential import SHIPPED_FILE
 from blocks.services import load_referential
+from candidates import roles
+from candidates.models import Candidate, Cohort, Enrolment
+from candidates.services import enrol
 
 PASSWORD = "motdepasse-de-test"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
-def make_user(username, **extra):
-    return get_user_model().objects.create_user(
+def make_user(username, role=None, **extra):
+    user = get_user_model().objects.create_user(
         username=username, password=PASSWORD, first_name=username.capitalize(), **extra
     )
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
 
 
 @pytest.fixture
@@ -34,32 +42,67 @@ def draft_version(referential):
 
 @pytest.fixture
 def admin_user(db):
-    return make_user("admin", is_staff=True, is_superuser=True)
+    return make_user("admin", roles.ADMIN, is_staff=True)
 
 
 @pytest.fixture
 def trainer(db):
-    return make_user("formateur")
+    return make_user("formateur", roles.TRAINER)
 
 
 @pytest.fixture
 def jury_member(db):
-    return make_user("jury1")
+    return make_user("jury1", roles.JURY_MEMBER)
 
 
 @pytest.fixture
 def second_jury_member(db):
-    return make_user("jury2")
+    return make_user("jury2", roles.JURY_MEMBER)
+
+
+@pytest.fixture
+def other_trainer(db):
+    return make_user("formateur2", roles.TRAINER)
 
 
 @pytest.fixture
 def candidate_user(db):
-    return make_user("candidat")
+    return make_user("candidat", roles.CANDIDATE)
 
 
 @pytest.fixture
 def outsider(db):
     return make_user("inconnu")
+
+
+@pytest.fixture
+def cohort(referential, trainer):
+    """A promotion taught by `trainer`, on the shipped referential."""
+    promotion = Cohort.objects.create(
+        name="Promotion 2027",
+        certification_version=referential,
+        start_date=datetime.date(2026, 9, 1),
+        end_date=datetime.date(2027, 6, 30),
+    )
+    promotion.trainers.add(trainer)
+    return promotion
+
+
+@pytest.fixture
+def candidate(cohort, candidate_user):
+    """Emma Petit, enrolled in `cohort`, signing in as `candidate_user`."""
+    person = Candidate.objects.create(
+        birth_name="Petit",
+        first_names="Emma Louise",
+        sex=Candidate.Sex.FEMALE,
+        birth_date=datetime.date(2001, 4, 12),
+        birth_commune="Lyon",
+        birth_insee_code="69123",
+        email="emma.petit@example.org",
+        user=candidate_user,
+    )
+    enrol(person, cohort, access_route=Enrolment.AccessRoute.INITIAL, by=None)
+    return person
 
 
 @pytest.fixture

@@ -1,0 +1,192 @@
+"""Candidates, promotions (cohorts) and enrolments.
+
+A candidate's identity carries what a certificate and the later CPF
+declaration (Caisse des Dépôts) need. An enrolment is never deleted: a
+withdrawal keeps it, with its date and reason.
+"""
+
+import unicodedata
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+
+from blocks.models import Bloc, CertificationVersion
+
+
+def identity_key(birth_name, first_names, birth_date):
+    """How two identity records are recognised as the same person: case,
+    accents and spacing aside."""
+
+    def fold(text):
+        text = unicodedata.normalize("NFKD", text or "")
+        text = "".join(c for c in text if not unicodedata.combining(c))
+        return " ".join(text.replace("-", " ").casefold().split())
+
+    return (fold(birth_name), fold(first_names), birth_date)
+
+
+class Candidate(models.Model):
+    class Sex(models.TextChoices):
+        FEMALE = "F", "Féminin"
+        MALE = "M", "Masculin"
+
+    birth_name = models.CharField("nom de naissance", max_length=150)
+    usage_name = models.CharField("nom d'usage", max_length=150, blank=True)
+    first_names = models.CharField(
+        "prénoms", max_length=150, help_text="Tous les prénoms, dans l'ordre de l'état civil."
+    )
+    sex = models.CharField("sexe", max_length=1, choices=Sex.choices)
+    birth_date = models.DateField("date de naissance")
+    birth_commune = models.CharField("commune de naissance", max_length=150, blank=True)
+    birth_insee_code = models.CharField(
+        "code INSEE de la commune de naissance",
+        max_length=5,
+        blank=True,
+        validators=[
+            RegexValidator(
+                r"^(\d{5}|2[AB]\d{3})$", "Un code INSEE compte 5 caractères (ex. 75056, 2A004)."
+            )
+        ],
+    )
+    birth_country = models.CharField(
+        "pays de naissance (hors France)", max_length=100, blank=True
+    )
+    email = models.EmailField("adresse électronique", blank=True)
+    phone = models.CharField("téléphone", max_length=30, blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name="compte",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="candidate",
+    )
+    created_at = models.DateTimeField("créé le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "candidat"
+        verbose_name_plural = "candidats"
+        ordering = ["birth_name", "first_names"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("birth_name"), Lower("first_names"), "birth_date", name="unique_identity"
+            ),
+            models.UniqueConstraint(
+                fields=["email"], condition=~Q(email=""), name="unique_candidate_email"
+            ),
+            models.CheckConstraint(
+                condition=(Q(birth_country="") & ~Q(birth_insee_code=""))
+                | (~Q(birth_country="") & Q(birth_insee_code="")),
+                name="born_in_a_french_commune_or_abroad",
+            ),
+        ]
+
+    def __str__(self):
+        return self.full_name
+
+    def get_absolute_url(self):
+        return reverse("candidates:candidate", args=[self.pk])
+
+    @property
+    def full_name(self):
+        return f"{self.usage_name or self.birth_name} {self.first_names}"
+
+    @property
+    def identity_key(self):
+        return identity_key(self.birth_name, self.first_names, self.birth_date)
+
+
+class CohortQuerySet(models.QuerySet):
+    def taught_by(self, user):
+        return self.filter(trainers=user)
+
+
+class Cohort(models.Model):
+    name = models.CharField("nom", max_length=150, unique=True)
+    certification_version = models.ForeignKey(
+        CertificationVersion,
+        verbose_name="version de la certification",
+        on_delete=models.PROTECT,
+        related_name="cohorts",
+    )
+    start_date = models.DateField("début")
+    end_date = models.DateField("fin")
+    trainers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name="formateurs", blank=True, related_name="cohorts"
+    )
+    created_at = models.DateTimeField("créée le", auto_now_add=True)
+
+    objects = CohortQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "promotion"
+        verbose_name_plural = "promotions"
+        ordering = ["-start_date", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=F("start_date")), name="cohort_ends_after_it_starts"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("candidates:cohort", args=[self.pk])
+
+
+class Enrolment(models.Model):
+    class AccessRoute(models.TextChoices):
+        INITIAL = "formation_initiale", "Formation initiale hors apprentissage"
+        APPRENTICESHIP = "apprentissage", "Apprentissage"
+        CONTINUING = "formation_continue", (
+            "Formation continue hors contrat de professionnalisation"
+        )
+        PROFESSIONALISATION = "contrat_professionnalisation", "Contrat de professionnalisation"
+        VAE = "vae", "VAE"
+        INDEPENDENT = "candidat_libre", "Candidat libre"
+
+    class Status(models.TextChoices):
+        ENROLLED = "enrolled", "Inscrit"
+        WITHDRAWN = "withdrawn", "Retiré"
+
+    candidate = models.ForeignKey(
+        Candidate, verbose_name="candidat", on_delete=models.PROTECT, related_name="enrolments"
+    )
+    cohort = models.ForeignKey(
+        Cohort, verbose_name="promotion", on_delete=models.PROTECT, related_name="enrolments"
+    )
+    access_route = models.CharField("voie d'accès", max_length=30, choices=AccessRoute.choices)
+    optional_blocs = models.ManyToManyField(
+        Bloc, verbose_name="blocs optionnels choisis", blank=True, related_name="+"
+    )
+    status = models.CharField(
+        "statut", max_length=10, choices=Status.choices, default=Status.ENROLLED
+    )
+    withdrawn_at = models.DateTimeField("retiré le", null=True, blank=True)
+    withdrawal_reason = models.TextField("motif du retrait", blank=True)
+    created_at = models.DateTimeField("inscrit le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "inscription"
+        verbose_name_plural = "inscriptions"
+        ordering = ["cohort", "candidate__birth_name", "candidate__first_names"]
+        constraints = [
+            models.UniqueConstraint(fields=["candidate", "cohort"], name="one_enrolment_per_cohort"),
+            models.CheckConstraint(
+                condition=(Q(status="withdrawn") & Q(withdrawn_at__isnull=False))
+                | (Q(status="enrolled") & Q(withdrawn_at__isnull=True)),
+                name="withdrawal_is_dated",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.candidate} · {self.cohort}"
+
+    @property
+    def is_active(self):
+        return self.status == self.Status.ENROLLED
