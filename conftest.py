@@ -42,7 +42,7 @@ def draft_version(referential):
 
 @pytest.fixture
 def admin_user(db):
-    return make_user("admin", roles.ADMIN, is_staff=True)
+    return make_user("admin", roles.ADMIN, is_staff=True, is_superuser=True)
 
 
 @pytest.fixture

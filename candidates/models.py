@@ -52,9 +52,7 @@ class Candidate(models.Model):
             )
         ],
     )
-    birth_country = models.CharField(
-        "pays de naissance (hors France)", max_length=100, blank=True
-    )
+    birth_country = models.CharField("pays de naissance (hors France)", max_length=100, blank=True)
     email = models.EmailField("adresse électronique", blank=True)
     phone = models.CharField("téléphone", max_length=30, blank=True)
     user = models.OneToOneField(
@@ -143,8 +141,9 @@ class Enrolment(models.Model):
     class AccessRoute(models.TextChoices):
         INITIAL = "formation_initiale", "Formation initiale hors apprentissage"
         APPRENTICESHIP = "apprentissage", "Apprentissage"
-        CONTINUING = "formation_continue", (
-            "Formation continue hors contrat de professionnalisation"
+        CONTINUING = (
+            "formation_continue",
+            ("Formation continue hors contrat de professionnalisation"),
         )
         PROFESSIONALISATION = "contrat_professionnalisation", "Contrat de professionnalisation"
         VAE = "vae", "VAE"
@@ -176,7 +175,9 @@ class Enrolment(models.Model):
         verbose_name_plural = "inscriptions"
         ordering = ["cohort", "candidate__birth_name", "candidate__first_names"]
         constraints = [
-            models.UniqueConstraint(fields=["candidate", "cohort"], name="one_enrolment_per_cohort"),
+            models.UniqueConstraint(
+                fields=["candidate", "cohort"], name="one_enrolment_per_cohort"
+            ),
             models.CheckConstraint(
                 condition=(Q(status="withdrawn") & Q(withdrawn_at__isnull=False))
                 | (Q(status="enrolled") & Q(withdrawn_at__isnull=True)),

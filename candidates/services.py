@@ -70,10 +70,7 @@ def save_cohort(cohort, *, values, trainers, by):
             )
         if cohort.pk:
             cohort = Cohort.objects.select_for_update().get(pk=cohort.pk)
-            if (
-                cohort.certification_version_id != version.pk
-                and cohort.enrolments.exists()
-            ):
+            if cohort.certification_version_id != version.pk and cohort.enrolments.exists():
                 raise ValidationError(
                     "La promotion a des inscrits : sa version de certification ne change plus."
                 )
@@ -108,11 +105,15 @@ def check_optional_blocs(cohort, optional_blocs):
 
 def enrol(candidate, cohort, *, access_route, optional_blocs=(), by):
     with transaction.atomic():
-        cohort = Cohort.objects.select_for_update().select_related("certification_version").get(
-            pk=cohort.pk
+        cohort = (
+            Cohort.objects.select_for_update()
+            .select_related("certification_version")
+            .get(pk=cohort.pk)
         )
         if cohort.certification_version.status != CertificationVersion.Status.ACTIVE:
-            raise ValidationError("La version de certification de cette promotion n'est plus active.")
+            raise ValidationError(
+                "La version de certification de cette promotion n'est plus active."
+            )
         if access_route not in Enrolment.AccessRoute.values:
             raise ValidationError(f"Voie d'accès inconnue : {access_route}.")
         check_optional_blocs(cohort, optional_blocs)
@@ -170,9 +171,7 @@ def invite_candidate(candidate, *, base_url, by):
         if user is None:
             User = get_user_model()
             if User.objects.filter(username__iexact=candidate.email).exists():
-                raise ValidationError(
-                    f"Un compte utilise déjà l'identifiant {candidate.email}."
-                )
+                raise ValidationError(f"Un compte utilise déjà l'identifiant {candidate.email}.")
             user = User(
                 username=candidate.email,
                 email=candidate.email,
