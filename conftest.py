@@ -6,7 +6,6 @@ import shutil
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 
 from blocks.referential import SHIPPED_FILE
 from blocks.services import load_referential
@@ -23,7 +22,7 @@ def make_user(username, role=None, **extra):
         username=username, password=PASSWORD, first_name=username.capitalize(), **extra
     )
     if role:
-        user.groups.add(Group.objects.get(name=role))
+        user.groups.add(roles.group(role))
     return user
 
 

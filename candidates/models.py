@@ -8,6 +8,7 @@ withdrawal keeps it, with its date and reason.
 import unicodedata
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
@@ -15,6 +16,8 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 
 from blocks.models import Bloc, CertificationVersion
+
+from . import roles
 
 
 def identity_key(birth_name, first_names, birth_date):
@@ -27,6 +30,21 @@ def identity_key(birth_name, first_names, birth_date):
         return " ".join(text.replace("-", " ").casefold().split())
 
     return (fold(birth_name), fold(first_names), birth_date)
+
+
+class CandidateQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The office sees everyone; a trainer the candidates of the cohorts
+        they teach; a candidate only themselves."""
+        if roles.is_admin(user):
+            return self
+        if roles.has_role(user, roles.TRAINER):
+            return self.filter(
+                pk__in=Enrolment.objects.filter(cohort__trainers=user).values("candidate")
+            )
+        if roles.has_role(user, roles.CANDIDATE):
+            return self.filter(user=user)
+        return self.none()
 
 
 class Candidate(models.Model):
@@ -65,16 +83,28 @@ class Candidate(models.Model):
     )
     created_at = models.DateTimeField("créé le", auto_now_add=True)
 
+    objects = CandidateQuerySet.as_manager()
+
     class Meta:
         verbose_name = "candidat"
         verbose_name_plural = "candidats"
         ordering = ["birth_name", "first_names"]
         constraints = [
             models.UniqueConstraint(
-                Lower("birth_name"), Lower("first_names"), "birth_date", name="unique_identity"
+                Lower("birth_name"),
+                Lower("first_names"),
+                "birth_date",
+                name="unique_identity",
+                violation_error_message=(
+                    "Un candidat de même nom de naissance, prénoms et date de naissance "
+                    "existe déjà."
+                ),
             ),
             models.UniqueConstraint(
-                fields=["email"], condition=~Q(email=""), name="unique_candidate_email"
+                fields=["email"],
+                condition=~Q(email=""),
+                name="unique_candidate_email",
+                violation_error_message="Cette adresse électronique est déjà celle d'un candidat.",
             ),
             models.CheckConstraint(
                 condition=(Q(birth_country="") & ~Q(birth_insee_code=""))
@@ -89,6 +119,13 @@ class Candidate(models.Model):
     def get_absolute_url(self):
         return reverse("candidates:candidate", args=[self.pk])
 
+    def clean(self):
+        if bool(self.birth_insee_code) == bool(self.birth_country):
+            raise ValidationError(
+                "Né(e) en France : indiquez le code INSEE de la commune de naissance ; "
+                "né(e) à l'étranger : indiquez le pays de naissance (l'un ou l'autre)."
+            )
+
     @property
     def full_name(self):
         return f"{self.usage_name or self.birth_name} {self.first_names}"
@@ -99,8 +136,12 @@ class Candidate(models.Model):
 
 
 class CohortQuerySet(models.QuerySet):
-    def taught_by(self, user):
-        return self.filter(trainers=user)
+    def visible_to(self, user):
+        if roles.is_admin(user):
+            return self
+        if roles.has_role(user, roles.TRAINER):
+            return self.filter(trainers=user)
+        return self.none()
 
 
 class Cohort(models.Model):

@@ -3,6 +3,7 @@
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 
 ADMIN = "administrateur"
@@ -10,6 +11,12 @@ TRAINER = "formateur"
 JURY_MEMBER = "membre de jury"
 CANDIDATE = "candidat"
 ROLES = [ADMIN, TRAINER, JURY_MEMBER, CANDIDATE]
+
+
+def group(role):
+    """The group of a role. A migration creates them; this also mends one
+    deleted by hand in the admin."""
+    return Group.objects.get_or_create(name=role)[0]
 
 
 def roles_of(user):

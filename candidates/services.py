@@ -2,7 +2,6 @@
 audit event, a French message when refused."""
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -180,7 +179,7 @@ def invite_candidate(candidate, *, base_url, by):
             )
             user.set_unusable_password()
             user.save()
-            user.groups.add(Group.objects.get(name=roles.CANDIDATE))
+            user.groups.add(roles.group(roles.CANDIDATE))
             candidate.user = user
             candidate.save(update_fields=["user"])
         link = base_url.rstrip("/") + reverse(

@@ -5,6 +5,9 @@ from django.test import override_settings
 from django.urls import reverse
 
 from blocks.models import CertificationVersion
+from candidates import roles
+from candidates.models import Candidate, Cohort, Enrolment
+from candidates.roles import roles_of
 
 pytestmark = pytest.mark.django_db
 
@@ -55,10 +58,24 @@ def test_seed_demo_is_refused_outside_debug():
 @override_settings(DEBUG=True)
 def test_seed_demo_is_idempotent(capsys):
     call_command("seed_demo")
+    counts = [model.objects.count() for model in (get_user_model(), Candidate, Enrolment)]
     call_command("seed_demo")
-    users = get_user_model().objects.order_by("username")
-    assert [u.username for u in users] == ["admin", "candidat", "formateur", "jury1", "jury2"]
-    assert all(u.check_password("demo1234") for u in users)
-    assert [u.username for u in users if u.is_staff] == ["admin"]
+    assert [model.objects.count() for model in (get_user_model(), Candidate, Enrolment)] == counts
+    users = {u.username: u for u in get_user_model().objects.prefetch_related("groups")}
+    assert sorted(users) == ["admin", "candidat", "formateur", "formateur2", "jury1", "jury2"]
+    assert all(u.check_password("demo1234") for u in users.values())
+    assert [name for name, u in users.items() if u.is_staff] == ["admin"]
+    assert {name: roles_of(u) for name, u in users.items()} == {
+        "admin": {roles.ADMIN},
+        "formateur": {roles.TRAINER},
+        "formateur2": {roles.TRAINER},
+        "jury1": {roles.JURY_MEMBER},
+        "jury2": {roles.JURY_MEMBER},
+        "candidat": {roles.CANDIDATE},
+    }
+    cohort = Cohort.objects.get()
+    assert set(cohort.trainers.values_list("username", flat=True)) == {"formateur", "formateur2"}
+    assert 10 <= cohort.enrolments.count() <= 15
+    assert users["candidat"].candidate.enrolments.get().cohort == cohort
     assert CertificationVersion.objects.count() == 1
     assert "demo1234" in capsys.readouterr().out

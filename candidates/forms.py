@@ -1,0 +1,83 @@
+from django import forms
+from django.contrib.auth import get_user_model
+
+from blocks.models import Bloc, CertificationVersion
+
+from . import roles
+from .models import Candidate, Cohort, Enrolment
+from .services import IDENTITY_FIELDS
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+
+
+class CandidateForm(forms.ModelForm):
+    class Meta:
+        model = Candidate
+        fields = IDENTITY_FIELDS
+        widgets = {"birth_date": DATE_INPUT}
+
+
+class CohortForm(forms.ModelForm):
+    class Meta:
+        model = Cohort
+        fields = ["name", "certification_version", "start_date", "end_date", "trainers"]
+        widgets = {
+            "start_date": DATE_INPUT,
+            "end_date": DATE_INPUT,
+            "trainers": forms.CheckboxSelectMultiple,
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["certification_version"].queryset = CertificationVersion.objects.active()
+        self.fields["trainers"].queryset = (
+            get_user_model()
+            .objects.filter(groups__name=roles.TRAINER)
+            .order_by("last_name", "first_name")
+        )
+        self.fields["trainers"].label_from_instance = lambda user: (
+            user.get_full_name() or user.username
+        )
+
+
+class EnrolmentForm(forms.Form):
+    access_route = forms.ChoiceField(label="Voie d'accès", choices=Enrolment.AccessRoute.choices)
+    optional_blocs = forms.ModelMultipleChoiceField(
+        label="Blocs optionnels choisis",
+        queryset=Bloc.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, cohort, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["optional_blocs"].queryset = Bloc.objects.filter(
+            certification_version=cohort.certification_version, optional=True
+        )
+
+
+class ExistingCandidateEnrolmentForm(EnrolmentForm):
+    candidate = forms.ModelChoiceField(label="Candidat", queryset=Candidate.objects.none())
+    field_order = ["candidate", "access_route", "optional_blocs"]
+
+    def __init__(self, *args, cohort, **kwargs):
+        super().__init__(*args, cohort=cohort, **kwargs)
+        self.fields["candidate"].queryset = Candidate.objects.exclude(enrolments__cohort=cohort)
+
+
+class WithdrawalForm(forms.Form):
+    reason = forms.CharField(label="Motif du retrait", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label="Fichier de la promotion",
+        help_text="CSV (UTF-8 ou Windows-1252, séparateur ; ou ,) ou Excel .xlsx.",
+    )
+
+    def clean_file(self):
+        file = self.cleaned_data["file"]
+        if file.size > MAX_IMPORT_BYTES:
+            raise forms.ValidationError("Le fichier dépasse 5 Mo.")
+        return file

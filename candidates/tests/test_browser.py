@@ -1,0 +1,38 @@
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from candidates.importing import SAMPLE_FILE
+from candidates.models import Enrolment
+from conftest import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_admin_imports_the_sample_file_and_the_candidates_appear(page, admin_user, cohort):
+    page.goto("/")
+    page.get_by_label("Nom d’utilisateur").fill("admin")
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+
+    expect(page.get_by_role("heading", name="Promotions")).to_be_visible()
+    page.get_by_role("link", name=cohort.name).click()
+    expect(page.get_by_text("Aucun candidat inscrit.")).to_be_visible()
+    page.get_by_role("link", name="Importer un fichier").click()
+    page.get_by_label("Fichier de la promotion").set_input_files(str(SAMPLE_FILE))
+    page.get_by_role("button", name="Prévisualiser").click()
+
+    expect(page.get_by_role("heading", name=re.compile("Aperçu de l'import"))).to_be_visible()
+    rows = page.locator("tbody tr")
+    expected = rows.count()
+    assert expected >= 10
+    expect(rows.filter(has_text="créé et inscrit")).to_have_count(expected)
+    assert not Enrolment.objects.exists()
+    page.get_by_role("button", name="Confirmer l'import").click()
+
+    expect(page.get_by_text(re.compile(rf"Import terminé : {expected} candidat"))).to_be_visible()
+    table = page.get_by_role("table", name="Candidats de la promotion")
+    expect(table.locator("tbody tr")).to_have_count(expected)
+    first = Enrolment.objects.select_related("candidate").order_by("candidate__birth_name").first()
+    expect(table.get_by_role("link", name=first.candidate.full_name)).to_be_visible()

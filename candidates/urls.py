@@ -1,0 +1,25 @@
+from django.urls import path
+
+from . import views
+
+app_name = "candidates"
+urlpatterns = [
+    path("promotions/", views.cohort_list, name="cohorts"),
+    path("promotions/nouvelle/", views.cohort_edit, name="cohort_create"),
+    path("promotions/<int:pk>/", views.cohort_detail, name="cohort"),
+    path("promotions/<int:pk>/modifier/", views.cohort_edit, name="cohort_edit"),
+    path("promotions/<int:pk>/inscrire/", views.cohort_enrol, name="cohort_enrol"),
+    path(
+        "promotions/<int:pk>/nouveau-candidat/",
+        views.cohort_new_candidate,
+        name="cohort_new_candidate",
+    ),
+    path("promotions/<int:pk>/import/", views.cohort_import, name="cohort_import"),
+    path("candidats/", views.candidate_list, name="candidates"),
+    path("candidats/nouveau/", views.candidate_edit, name="candidate_create"),
+    path("candidats/<int:pk>/", views.candidate_detail, name="candidate"),
+    path("candidats/<int:pk>/modifier/", views.candidate_edit, name="candidate_edit"),
+    path("candidats/<int:pk>/inviter/", views.candidate_invite, name="candidate_invite"),
+    path("inscriptions/<int:pk>/retrait/", views.enrolment_withdraw, name="enrolment_withdraw"),
+    path("mon-espace/", views.my_space, name="my_space"),
+]
