@@ -5,7 +5,7 @@ from blocks.models import Bloc, CertificationVersion
 
 from . import roles
 from .models import Candidate, Cohort, Enrolment
-from .services import IDENTITY_FIELDS
+from .services import IDENTITY_FIELDS, enrol
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
@@ -52,8 +52,18 @@ class EnrolmentForm(forms.Form):
 
     def __init__(self, *args, cohort, **kwargs):
         super().__init__(*args, **kwargs)
+        self.cohort = cohort
         self.fields["optional_blocs"].queryset = Bloc.objects.filter(
             certification_version=cohort.certification_version, optional=True
+        )
+
+    def enrol(self, candidate, *, by):
+        return enrol(
+            candidate,
+            self.cohort,
+            access_route=self.cleaned_data["access_route"],
+            optional_blocs=list(self.cleaned_data["optional_blocs"]),
+            by=by,
         )
 
 

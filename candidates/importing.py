@@ -78,7 +78,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from blocks.models import Bloc, CertificationVersion
-from blocks.services import record_event
+from blocks.services import record_event, record_events
 
 from .models import Candidate, Cohort, Enrolment, identity_key
 
@@ -683,6 +683,18 @@ def apply_import(cohort, filename, content, *, by):
                 for bloc in row.optional_blocs
             ],
             batch_size=INSERT_BATCH,
+        )
+        record_events(
+            actor=by,
+            action="candidates.candidate.imported",
+            targets=created,
+            data={"file": filename},
+        )
+        record_events(
+            actor=by,
+            action="candidates.enrolment.imported",
+            targets=enrolments,
+            data={"file": filename},
         )
         record_event(
             actor=by,

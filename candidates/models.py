@@ -11,8 +11,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import F, Q
-from django.db.models.functions import Lower
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce, Lower, NullIf
 from django.urls import reverse
 
 from blocks.models import Bloc, CertificationVersion
@@ -30,6 +30,14 @@ def identity_key(birth_name, first_names, birth_date):
         return " ".join(text.replace("-", " ").casefold().split())
 
     return (fold(birth_name), fold(first_names), birth_date)
+
+
+def name_ordering(prefix=""):
+    """The order of names as shown: usage name, else birth name, then first names."""
+    return [
+        Coalesce(NullIf(f"{prefix}usage_name", Value("")), f"{prefix}birth_name"),
+        f"{prefix}first_names",
+    ]
 
 
 class CandidateQuerySet(models.QuerySet):
@@ -88,7 +96,7 @@ class Candidate(models.Model):
     class Meta:
         verbose_name = "candidat"
         verbose_name_plural = "candidats"
-        ordering = ["birth_name", "first_names"]
+        ordering = name_ordering()
         constraints = [
             models.UniqueConstraint(
                 Lower("birth_name"),
@@ -214,7 +222,7 @@ class Enrolment(models.Model):
     class Meta:
         verbose_name = "inscription"
         verbose_name_plural = "inscriptions"
-        ordering = ["cohort", "candidate__birth_name", "candidate__first_names"]
+        ordering = ["cohort", *name_ordering("candidate__")]
         constraints = [
             models.UniqueConstraint(
                 fields=["candidate", "cohort"], name="one_enrolment_per_cohort"

@@ -22,7 +22,7 @@ from .forms import (
 from .importing import ImportRefused, apply_import, plan_import
 from .models import Candidate, Cohort, Enrolment
 from .roles import ADMIN, CANDIDATE, TRAINER, role_required
-from .services import enrol, invite_candidate, save_candidate, save_cohort, withdraw
+from .services import invite_candidate, save_candidate, save_cohort, withdraw
 
 IMPORT_SESSION_KEY = "candidates-import"
 
@@ -116,13 +116,7 @@ def cohort_enrol(request, pk):
     form = ExistingCandidateEnrolmentForm(request.POST or None, cohort=cohort)
     if request.method == "POST" and form.is_valid():
         try:
-            enrolment = enrol(
-                form.cleaned_data["candidate"],
-                cohort,
-                access_route=form.cleaned_data["access_route"],
-                optional_blocs=list(form.cleaned_data["optional_blocs"]),
-                by=request.user,
-            )
+            enrolment = form.enrol(form.cleaned_data["candidate"], by=request.user)
         except ValidationError as error:
             add_errors(form, error)
         else:
@@ -148,13 +142,7 @@ def cohort_new_candidate(request, pk):
                 candidate = save_candidate(
                     Candidate(), values=identity.cleaned_data, by=request.user
                 )
-                enrol(
-                    candidate,
-                    cohort,
-                    access_route=enrolment.cleaned_data["access_route"],
-                    optional_blocs=list(enrolment.cleaned_data["optional_blocs"]),
-                    by=request.user,
-                )
+                enrolment.enrol(candidate, by=request.user)
         except ValidationError as error:
             add_errors(identity, error)
         else:

@@ -36,6 +36,17 @@ def test_preview_writes_nothing_and_confirm_writes_everything(login, admin_user,
     assert Enrolment.objects.filter(cohort=cohort).count() == 12
     event = AuditEvent.objects.get(action="candidates.import.applied")
     assert event.actor == admin_user
+    imported = Candidate.objects.get(email="lea.martin@example.org")
+    history = AuditEvent.objects.for_object(imported).get()
+    assert (history.action, history.actor, history.data) == (
+        "candidates.candidate.imported",
+        admin_user,
+        {"file": "promotion.csv"},
+    )
+    assert AuditEvent.objects.filter(action="candidates.enrolment.imported").count() == 12
+    assert (
+        "candidates.candidate.imported" in client.get(imported.get_absolute_url()).content.decode()
+    )
 
 
 def test_bad_rows_are_listed_with_their_line_and_nothing_is_offered(login, admin_user, cohort):

@@ -308,6 +308,19 @@ class TestCohortsAndEnrolments:
         assert "Sélectionnez un choix valide" in again.content.decode()
         assert Enrolment.objects.filter(candidate=candidate).count() == 1
 
+    def test_enrolment_needs_an_active_version_and_a_known_route(self, cohort, admin_user):
+        from django.core.exceptions import ValidationError
+
+        from blocks.services import archive_version
+
+        person = make_candidate(4)
+        with pytest.raises(ValidationError, match="Voie d'accès inconnue"):
+            enrol(person, cohort, access_route="stage", by=admin_user)
+        archive_version(cohort.certification_version, by=admin_user)
+        with pytest.raises(ValidationError, match="n'est plus active"):
+            enrol(person, cohort, access_route="vae", by=admin_user)
+        assert not Enrolment.objects.filter(candidate=person).exists()
+
     def test_withdrawal_keeps_the_enrolment_and_its_history(self, login, admin_user, candidate):
         enrolment = candidate.enrolments.get()
         client = login(admin_user)
