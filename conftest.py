@@ -104,6 +104,36 @@ def candidate(cohort, candidate_user):
     return person
 
 
+def open_session(code, cohort, assessors, *, lead=None):
+    from blocks.models import EvaluationModality
+    from evaluations.services import change_session_status, create_session
+
+    session = create_session(
+        modality=EvaluationModality.objects.get(
+            bloc__certification_version=cohort.certification_version, code=code
+        ),
+        cohort=cohort,
+        date=datetime.date(2027, 3, 15),
+        place="Salle Lumière",
+        assessors=assessors,
+        lead=lead,
+        by=None,
+    )
+    return change_session_status(session, status="open", by=None)
+
+
+@pytest.fixture
+def oral_session(cohort, candidate, jury_member, second_jury_member):
+    """M1.1, scored by the jury: jury1 (lead) and jury2; the candidate is assessed."""
+    return open_session("M1.1", cohort, [jury_member, second_jury_member], lead=jury_member)
+
+
+@pytest.fixture
+def written_session(cohort, candidate, trainer):
+    """M2.1 (written test, one criterion-rich competence), scored by the trainer."""
+    return open_session("M2.1", cohort, [trainer], lead=trainer)
+
+
 @pytest.fixture
 def login(client):
     def sign_in(user):

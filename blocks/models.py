@@ -9,6 +9,8 @@ The audit trail lives here because this app is the root of the pipeline:
 every other app may write to it without anything flowing back.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -109,6 +111,24 @@ class CertificationVersion(models.Model):
     @property
     def is_frozen(self):
         return self.status != self.Status.DRAFT
+
+    @property
+    def is_numeric_scale(self):
+        return self.scale_kind == self.ScaleKind.NUMERIC
+
+    def scale_values(self):
+        """The values a score may take on a level scale (None for a numeric scale)."""
+        if self.is_numeric_scale:
+            return None
+        return [level.value for level in self.grading_levels.all()]
+
+    def disagreement_tolerance(self):
+        """How far apart two assessors may be before it is flagged: one level on
+        a level scale, a fifth of the maximum on a numeric scale."""
+        if self.is_numeric_scale:
+            return Decimal(self.numeric_max) / 5
+        values = self.scale_values()
+        return min((b - a for a, b in zip(values, values[1:], strict=False)), default=1)
 
     def ensure_editable(self):
         if self.is_frozen:

@@ -29,5 +29,6 @@ urlpatterns = [
     ),
     path("referentiel/", include("blocks.urls")),
     path("", include("candidates.urls")),
+    path("", include("evaluations.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -6,11 +6,19 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from blocks.models import CertificationVersion
+from blocks.models import CertificationVersion, EvaluationModality
 from candidates import roles
 from candidates.importing import SAMPLE_FILE, apply_import
 from candidates.models import Candidate, Cohort, Enrolment
 from candidates.services import enrol, save_candidate, save_cohort
+from evaluations.models import ExamSession
+from evaluations.services import (
+    CriterionEntry,
+    change_session_status,
+    create_session,
+    modality_criteria,
+    save_grid,
+)
 
 DEMO_PASSWORD = "demo1234"
 DEMO_USERS = [
@@ -47,10 +55,12 @@ class Command(BaseCommand):
             plan = apply_import(
                 cohort, SAMPLE_FILE.name, SAMPLE_FILE.read_bytes(), by=users["admin"]
             )
+            sessions = self.ensure_sessions(cohort, users)
         self.stdout.write(
             f"Promotion « {cohort} » : {cohort.enrolments.count()} inscrits "
             f"({len(plan.to_create)} ajoutés par l'import d'exemple)."
         )
+        self.stdout.write(f"Sessions d'examen des blocs 1 à 3 : {sessions}.")
         self.stdout.write(f"Comptes de démonstration (mot de passe « {DEMO_PASSWORD} ») :")
         for username, first, last, role in DEMO_USERS:
             self.stdout.write(f"  - {username:<11} {role} ({first} {last})")
@@ -112,3 +122,64 @@ class Command(BaseCommand):
                 optional_blocs=list(cohort.certification_version.blocs.filter(optional=True)),
                 by=admin,
             )
+
+    def ensure_sessions(self, cohort, users):
+        """One session per modality of blocs 1 to 3: most scored and closed, two
+        half done, one planned, and the oral M1.1 open for jury1 and jury2."""
+        trainers = [users["formateur"], users["formateur2"]]
+        modalities = EvaluationModality.objects.filter(
+            bloc__certification_version=cohort.certification_version, bloc__number__lte=3
+        ).order_by("bloc__number", "order")
+        for index, modality in enumerate(modalities):
+            if ExamSession.objects.filter(cohort=cohort, modality=modality).exists():
+                continue
+            oral = modality.assessed_by == EvaluationModality.AssessedBy.JURY
+            assessors = [users["jury1"], users["jury2"]] if oral else [trainers[index % 2]]
+            session = create_session(
+                modality=modality,
+                cohort=cohort,
+                date=datetime.date(2026, 10, 5) + datetime.timedelta(days=7 * index),
+                place="Studio 2" if oral else "Salle 104",
+                assessors=assessors,
+                lead=assessors[0],
+                by=users["admin"],
+            )
+            if modality.code == "M2.5":
+                continue  # planned: nothing scored yet
+            change_session_status(session, status="open", by=users["admin"])
+            # The demo candidate first, so that her grids are always complete.
+            assessments = sorted(
+                session.assessments.select_related("enrolment__candidate"),
+                key=lambda a: (a.enrolment.candidate.user_id != users["candidat"].pk, a.pk),
+            )
+            half_done = oral or modality.code in {"M2.3", "M2.4"}
+            half = len(assessments) // 2
+            for position, assessment in enumerate(assessments):
+                if half_done and position >= half + (0 if oral else 2):
+                    break
+                for assessor in assessors:
+                    submit = not half_done or position < half
+                    self.score(assessment, assessor, users["candidat"], submit=submit)
+            if not half_done:
+                change_session_status(session, status="closed", by=users["admin"])
+        return ExamSession.objects.filter(cohort=cohort).count()
+
+    def score(self, assessment, assessor, demo_user, *, submit):
+        """Plausible scores: mostly passing; the demo candidate fails bloc 2."""
+        candidate = assessment.enrolment.candidate
+        bloc = assessment.session.modality.bloc.number
+        entries = {}
+        for criterion in modality_criteria(assessment.session.modality):
+            if candidate.user_id == demo_user.pk:
+                value = 1 if bloc == 2 and criterion.order == 1 else 3 - criterion.order % 2
+            else:
+                value = [2, 3, 2, 1, 3, 2, 2, 0, 3, 2][(candidate.pk + criterion.pk) % 10]
+            entries[criterion.pk] = CriterionEntry(value)
+        save_grid(
+            assessment,
+            assessor=assessor,
+            revision=0,
+            entries=entries,
+            overall_comment="Travail sérieux." if submit else "",
+            submit=submit,
+        )

@@ -1,0 +1,120 @@
+import re
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from blocks.models import EvaluationModality
+from candidates import roles
+from candidates.models import Cohort
+
+from .services import CriterionEntry
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+GRID_FIELD = re.compile(r"^(value|comment)_(\d+)$")
+
+
+def person_label(user):
+    return user.get_full_name() or user.username
+
+
+class SessionForm(forms.Form):
+    modality = forms.ModelChoiceField(label="Modalité d'évaluation", queryset=None)
+    cohort = forms.ModelChoiceField(label="Promotion", queryset=Cohort.objects.all())
+    date = forms.DateField(label="Date", widget=DATE_INPUT)
+    place = forms.CharField(label="Lieu", max_length=200)
+    assessors = forms.ModelMultipleChoiceField(
+        label="Évaluateurs",
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Formateurs pour une épreuve écrite, membres de jury pour une épreuve orale.",
+    )
+    lead = forms.ModelChoiceField(
+        label="Responsable de la session",
+        queryset=None,
+        required=False,
+        help_text="Voit la synthèse des grilles ; doit être l'un des évaluateurs.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["modality"].queryset = EvaluationModality.objects.filter(
+            bloc__certification_version__status="active"
+        ).select_related("bloc")
+        self.fields["modality"].label_from_instance = lambda m: (
+            f"Bloc {m.bloc.number} · {m.code} {m.title} ({m.get_assessed_by_display()})"
+        )
+        people = (
+            get_user_model()
+            .objects.filter(groups__name__in=[roles.TRAINER, roles.JURY_MEMBER])
+            .distinct()
+            .order_by("last_name", "first_name")
+        )
+        for name in ("assessors", "lead"):
+            self.fields[name].queryset = people
+            self.fields[name].label_from_instance = person_label
+
+
+class GridForm(forms.Form):
+    """One field per criterion (value and comment), built from the modality's criteria."""
+
+    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    overall_comment = forms.CharField(
+        label="Commentaire général", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    reason = forms.CharField(
+        label="Motif de la modification",
+        required=False,
+        help_text="Obligatoire pour modifier une grille déjà remise.",
+    )
+
+    def __init__(self, *args, criteria, version, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.criteria = list(criteria)
+        levels = list(version.grading_levels.all())
+        for criterion in self.criteria:
+            if version.is_numeric_scale:
+                value = forms.DecimalField(
+                    min_value=0,
+                    max_value=version.numeric_max,
+                    decimal_places=2,
+                    required=False,
+                    widget=forms.NumberInput(attrs={"step": "0.5"}),
+                )
+            else:
+                value = forms.TypedChoiceField(
+                    choices=[("", "—")] + [(str(level.value), level.label) for level in levels],
+                    coerce=int,
+                    empty_value=None,
+                    required=False,
+                    widget=forms.RadioSelect,
+                )
+            value.label = criterion.label
+            self.fields[f"value_{criterion.pk}"] = value
+            self.fields[f"comment_{criterion.pk}"] = forms.CharField(
+                label="Commentaire", required=False, widget=forms.Textarea(attrs={"rows": 1})
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        known = {criterion.pk for criterion in self.criteria}
+        foreign = sorted(
+            {int(m.group(2)) for key in self.data if (m := GRID_FIELD.match(key))} - known
+        )
+        if foreign:
+            raise forms.ValidationError(
+                "Ces critères n'appartiennent pas à la modalité évaluée : "
+                + ", ".join(map(str, foreign))
+                + ". Rien n'a été enregistré."
+            )
+        return cleaned
+
+    def entries(self):
+        """Only the criteria present in the post: an autosave may send a part."""
+        return {
+            criterion.pk: CriterionEntry(
+                self.cleaned_data.get(f"value_{criterion.pk}"),
+                self.cleaned_data.get(f"comment_{criterion.pk}", ""),
+            )
+            for criterion in self.criteria
+            if f"value_{criterion.pk}" in self.data or f"comment_{criterion.pk}" in self.data
+        }

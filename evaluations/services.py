@@ -1,0 +1,294 @@
+"""State changes of exam sessions and grids: one transaction, locks on what
+changes, an audit event per change, a French message when refused."""
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from blocks.models import Criterion, EvaluationModality
+from blocks.services import record_event
+from candidates import roles
+from candidates.models import Enrolment
+
+from .models import Assessment, ExamSession, Grid, Score
+
+
+class StaleGrid(ValidationError):
+    """The grid changed since the assessor loaded it: nothing was written."""
+
+    def __init__(self, grid):
+        self.grid = grid
+        super().__init__(
+            "Cette grille a été modifiée entre-temps (dans un autre onglet ou par une autre "
+            "personne) : vos changements n'ont pas été enregistrés. Les valeurs les plus "
+            "récentes sont affichées ; reprenez votre saisie à partir d'elles."
+        )
+
+
+@dataclass(frozen=True)
+class CriterionEntry:
+    value: Decimal | None
+    comment: str = ""
+
+
+def modality_criteria(modality):
+    """The criteria an assessor scores in a modality, by competence then order."""
+    return (
+        Criterion.objects.filter(competence__modalities=modality)
+        .select_related("competence")
+        .order_by("competence__order", "order")
+    )
+
+
+def _check_assessors(modality, cohort, assessors, lead):
+    needed = (
+        roles.JURY_MEMBER
+        if modality.assessed_by == EvaluationModality.AssessedBy.JURY
+        else roles.TRAINER
+    )
+    if not assessors:
+        raise ValidationError("Désignez au moins un évaluateur.")
+    wrong = [user for user in assessors if not roles.has_role(user, needed)]
+    if wrong:
+        who = "membres de jury" if needed == roles.JURY_MEMBER else "formateurs"
+        raise ValidationError(
+            f"Cette modalité est notée par les {who} : "
+            + ", ".join(user.get_full_name() or user.username for user in wrong)
+            + " n'ont pas ce rôle."
+        )
+    if lead is not None and lead not in assessors:
+        raise ValidationError("Le responsable de la session doit être l'un de ses évaluateurs.")
+
+
+def create_session(*, modality, cohort, date, place, assessors, lead=None, by):
+    """Plan a session and give each active enrolled candidate an assessment.
+
+    A candidate who already sat this modality gets the next attempt number;
+    the earlier assessment is kept."""
+    with transaction.atomic():
+        if modality.bloc.certification_version_id != cohort.certification_version_id:
+            raise ValidationError(
+                "Cette modalité n'appartient pas à la certification suivie par la promotion."
+            )
+        _check_assessors(modality, cohort, assessors, lead)
+        session = ExamSession.objects.create(
+            modality=modality, cohort=cohort, date=date, place=place, lead=lead
+        )
+        session.assessors.set(assessors)
+        enrolments = cohort.enrolments.filter(status=Enrolment.Status.ENROLLED)
+        if modality.bloc.optional:
+            enrolments = enrolments.filter(optional_blocs=modality.bloc)
+        earlier = dict(
+            Assessment.objects.filter(enrolment__in=enrolments, session__modality=modality)
+            .values("enrolment")
+            .annotate(last=Max("attempt"))
+            .values_list("enrolment", "last")
+        )
+        Assessment.objects.bulk_create(
+            Assessment(
+                session=session, enrolment=enrolment, attempt=earlier.get(enrolment.pk, 0) + 1
+            )
+            for enrolment in enrolments
+        )
+        record_event(
+            actor=by,
+            action="evaluations.session.created",
+            target=session,
+            data={"assessors": sorted(user.username for user in assessors)},
+        )
+    return session
+
+
+SESSION_MOVES = {
+    ExamSession.Status.PLANNED: {ExamSession.Status.OPEN},
+    ExamSession.Status.OPEN: {ExamSession.Status.CLOSED},
+    ExamSession.Status.CLOSED: {ExamSession.Status.OPEN},
+}
+
+
+def change_session_status(session, *, status, by):
+    with transaction.atomic():
+        session = ExamSession.objects.select_for_update().get(pk=session.pk)
+        if status not in SESSION_MOVES[session.status]:
+            raise ValidationError(
+                f"Une session {session.get_status_display().lower()} ne peut pas passer à "
+                f"« {ExamSession.Status(status).label.lower()} »."
+            )
+        old = session.status
+        session.status = status
+        session.save(update_fields=["status"])
+        record_event(
+            actor=by,
+            action="evaluations.session.status_changed",
+            target=session,
+            data={"old": old, "new": status},
+        )
+    return session
+
+
+def set_presence(assessment, *, present, by):
+    with transaction.atomic():
+        assessment = (
+            Assessment.objects.select_for_update().select_related("session").get(pk=assessment.pk)
+        )
+        if not assessment.session.is_open:
+            raise ValidationError("La session n'est pas ouverte à la notation.")
+        if assessment.grids.filter(status=Grid.Status.SUBMITTED).exists():
+            raise ValidationError("Une grille est déjà remise pour ce candidat.")
+        if assessment.present != present:
+            assessment.present = present
+            assessment.save(update_fields=["present"])
+            record_event(
+                actor=by,
+                action="evaluations.assessment.presence_changed",
+                target=assessment,
+                data={"present": present},
+            )
+    return assessment
+
+
+def check_value(version, value):
+    """The value as a Decimal on the version's scale, or a French refusal."""
+    if value is None:
+        return None
+    try:
+        value = Decimal(str(value))
+    except InvalidOperation:
+        raise ValidationError(f"« {value} » n'est pas une note.") from None
+    if not value.is_finite():
+        raise ValidationError(f"« {value} » n'est pas une note.")
+    if version.is_numeric_scale:
+        if not 0 <= value <= version.numeric_max or value != value.quantize(Decimal("0.01")):
+            raise ValidationError(
+                f"La note {value} est hors de l'échelle (de 0 à {version.numeric_max})."
+            )
+    elif value not in version.scale_values():
+        raise ValidationError(f"La valeur {value} n'est pas un niveau de l'échelle.")
+    return value
+
+
+def _locked_grid(assessment, assessor):
+    grid = Grid.objects.select_for_update().filter(assessment=assessment, assessor=assessor).first()
+    if grid is not None:
+        return grid
+    try:
+        with transaction.atomic():
+            return Grid.objects.create(assessment=assessment, assessor=assessor)
+    except IntegrityError:
+        # Another request created it first: use theirs.
+        return Grid.objects.select_for_update().get(assessment=assessment, assessor=assessor)
+
+
+def save_grid(assessment, *, assessor, revision, entries, overall_comment, reason="", submit=False):
+    """Save an assessor's scores for one candidate; with `submit`, hand the grid in.
+
+    `entries` maps criterion ids to CriterionEntry. `revision` is the grid's
+    revision the assessor started from: if the grid moved on since, nothing is
+    written and StaleGrid says so. A submitted grid changes only with a reason."""
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        assessment = (
+            Assessment.objects.select_related(
+                "session__modality__bloc__certification_version", "enrolment__candidate"
+            )
+            .prefetch_related("session__modality__bloc__certification_version__grading_levels")
+            .get(pk=assessment.pk)
+        )
+        session = assessment.session
+        if not session.is_open:
+            raise ValidationError("La session n'est pas ouverte à la notation : rien n'a changé.")
+        if not session.assessors.filter(pk=assessor.pk).exists():
+            raise ValidationError("Vous n'êtes pas évaluateur de cette session.")
+        if not assessment.present:
+            raise ValidationError("Le candidat est noté absent : sa grille ne se remplit pas.")
+        grid = _locked_grid(assessment, assessor)
+        if revision != grid.revision:
+            raise StaleGrid(grid)
+        criteria = {criterion.pk: criterion for criterion in modality_criteria(session.modality)}
+        unknown = sorted(set(entries) - set(criteria))
+        if unknown:
+            raise ValidationError(
+                "Ces critères n'appartiennent pas à la modalité évaluée : "
+                + ", ".join(str(pk) for pk in unknown)
+                + "."
+            )
+        version = session.modality.bloc.certification_version
+        cleaned = {
+            pk: (check_value(version, e.value), e.comment.strip()) for pk, e in entries.items()
+        }
+        scores = {score.criterion_id: score for score in grid.scores.select_for_update()}
+        changes = _score_changes(scores, cleaned)
+        comment_changed = overall_comment.strip() != grid.overall_comment
+        if grid.is_submitted and (changes or comment_changed) and not reason:
+            raise ValidationError(
+                "Cette grille est déjà remise : indiquez le motif de la modification."
+            )
+        if submit and not grid.is_submitted:
+            missing = [
+                criteria[pk]
+                for pk in criteria
+                if (cleaned[pk][0] if pk in cleaned else getattr(scores.get(pk), "value", None))
+                is None
+            ]
+            if missing:
+                raise ValidationError(
+                    f"Notez tous les critères avant de remettre la grille : {len(missing)} "
+                    "critère(s) sans note."
+                )
+        for pk, (value, comment) in changes.items():
+            score = scores.get(pk) or Score(grid=grid, criterion=criteria[pk])
+            change = {
+                "criterion": pk,
+                "competence": criteria[pk].competence.code,
+                "old": _plain(score.value),
+                "new": _plain(value),
+            }
+            if comment != score.comment:
+                change |= {"old_comment": score.comment, "new_comment": comment}
+            if grid.is_submitted:
+                change["reason"] = reason
+            score.value, score.comment = value, comment
+            score.save()
+            record_event(
+                actor=assessor, action="evaluations.score.changed", target=grid, data=change
+            )
+        if comment_changed:
+            record_event(
+                actor=assessor,
+                action="evaluations.grid.comment_changed",
+                target=grid,
+                data={
+                    "old": grid.overall_comment,
+                    "new": overall_comment.strip(),
+                    **({"reason": reason} if grid.is_submitted else {}),
+                },
+            )
+            grid.overall_comment = overall_comment.strip()
+        if submit and not grid.is_submitted:
+            grid.status = Grid.Status.SUBMITTED
+            grid.submitted_at = timezone.now()
+            record_event(actor=assessor, action="evaluations.grid.submitted", target=grid)
+        if changes or comment_changed or submit:
+            grid.revision += 1
+            grid.save()
+    return grid
+
+
+def _score_changes(scores, cleaned):
+    """The entries that differ from what is stored."""
+    changes = {}
+    for pk, (value, comment) in cleaned.items():
+        stored = scores.get(pk)
+        if stored is None and value is None and not comment:
+            continue
+        if stored is None or stored.value != value or stored.comment != comment:
+            changes[pk] = (value, comment)
+    return changes
+
+
+def _plain(value):
+    return None if value is None else format(Decimal(value).normalize(), "f")

@@ -1,0 +1,454 @@
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from blocks.models import AuditEvent, Criterion
+from candidates.models import Enrolment
+from candidates.services import enrol
+from candidates.tests.test_people import make_candidate
+from conftest import open_session
+from evaluations.models import Grid, Score
+from evaluations.services import (
+    CriterionEntry,
+    StaleGrid,
+    change_session_status,
+    modality_criteria,
+    save_grid,
+    set_presence,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def criteria_of(session):
+    return list(modality_criteria(session.modality))
+
+
+def grid_post(session, values, *, revision=0, action="save", **extra):
+    data = {"revision": revision, "overall_comment": "", action: "1", **extra}
+    for criterion in criteria_of(session):
+        value = values.get(criterion.pk) if isinstance(values, dict) else values
+        if value is not None:
+            data[f"value_{criterion.pk}"] = str(value)
+        data[f"comment_{criterion.pk}"] = ""
+    return data
+
+
+def fill(assessment, assessor, value, *, submit=False):
+    grid = Grid.objects.filter(assessment=assessment, assessor=assessor).first()
+    return save_grid(
+        assessment,
+        assessor=assessor,
+        revision=grid.revision if grid else 0,
+        entries={c.pk: CriterionEntry(value) for c in criteria_of(assessment.session)},
+        overall_comment="",
+        submit=submit,
+    )
+
+
+def grid_url(assessment):
+    return reverse("evaluations:grid", args=[assessment.pk])
+
+
+class TestAccess:
+    def test_anonymous_is_sent_to_login(self, client, oral_session):
+        assessment = oral_session.assessments.get()
+        for url in [
+            reverse("evaluations:sessions"),
+            oral_session.get_absolute_url(),
+            grid_url(assessment),
+            reverse("evaluations:synthesis", args=[assessment.pk]),
+            reverse("evaluations:history", args=[assessment.pk]),
+        ]:
+            response = client.get(url)
+            assert response.status_code == 302 and response.url.startswith("/connexion/"), url
+
+    @pytest.mark.parametrize("person", ["outsider", "candidate_user"])
+    def test_wrong_role_gets_403(self, request, login, oral_session, person):
+        client = login(request.getfixturevalue(person))
+        assessment = oral_session.assessments.get()
+        for url in [reverse("evaluations:sessions"), grid_url(assessment)]:
+            assert client.get(url).status_code == 403, url
+
+    def test_someone_elses_session_and_grid_are_not_found(
+        self, login, trainer, oral_session, written_session
+    ):
+        client = login(trainer)
+        oral = oral_session.assessments.get()
+        assert client.get(oral_session.get_absolute_url()).status_code == 404
+        assert client.get(grid_url(oral)).status_code == 404
+        assert client.get(reverse("evaluations:synthesis", args=[oral.pk])).status_code == 404
+        assert client.get(reverse("evaluations:history", args=[oral.pk])).status_code == 404
+        sessions = client.get(reverse("evaluations:sessions")).content.decode()
+        assert "M2.1" in sessions and "M1.1" not in sessions
+
+    def test_assessor_opens_the_grid_of_every_criterion(self, login, jury_member, oral_session):
+        page = login(jury_member).get(grid_url(oral_session.assessments.get()))
+        assert page.status_code == 200
+        text = page.content.decode()
+        for criterion in criteria_of(oral_session):
+            assert criterion.label.replace("'", "&#x27;") in text
+        assert text.count('type="radio"') == 4 * len(criteria_of(oral_session))
+        assert "3 · Maîtrisé" in text
+        assert len(criteria_of(oral_session)) == 8
+
+    def test_only_the_office_changes_a_session_status(self, login, jury_member, oral_session):
+        url = reverse("evaluations:session_status", args=[oral_session.pk])
+        assert login(jury_member).post(url, {"status": "closed"}).status_code == 403
+        oral_session.refresh_from_db()
+        assert oral_session.is_open
+
+
+class TestSaving:
+    def test_draft_saved_by_form_post_with_audit(self, login, jury_member, oral_session):
+        assessment = oral_session.assessments.get()
+        first = criteria_of(oral_session)[0]
+        client = login(jury_member)
+        response = client.post(grid_url(assessment), grid_post(oral_session, {first.pk: 2}))
+        assert response.status_code == 302
+        grid = Grid.objects.get(assessment=assessment, assessor=jury_member)
+        assert grid.revision == 1 and grid.status == Grid.Status.DRAFT
+        assert grid.scores.get(criterion=first).value == Decimal("2")
+        client.post(grid_url(assessment), grid_post(oral_session, {first.pk: 3}, revision=1))
+        events = AuditEvent.objects.for_object(grid).filter(action="evaluations.score.changed")
+        assert [(e.data["old"], e.data["new"]) for e in events.order_by("pk")] == [
+            (None, "2"),
+            ("2", "3"),
+        ]
+        assert all(event.actor == jury_member for event in events)
+
+    def test_submit_needs_every_criterion_then_locks(self, login, jury_member, oral_session):
+        assessment = oral_session.assessments.get()
+        client = login(jury_member)
+        first = criteria_of(oral_session)[0]
+        partial = client.post(
+            grid_url(assessment), grid_post(oral_session, {first.pk: 2}, action="submit")
+        )
+        assert partial.status_code == 400
+        assert "Notez tous les critères" in partial.content.decode()
+        assert not Grid.objects.filter(status=Grid.Status.SUBMITTED).exists()
+        assert not Score.objects.exists()
+
+        client.post(grid_url(assessment), grid_post(oral_session, 2, action="submit"))
+        grid = Grid.objects.get(assessment=assessment, assessor=jury_member)
+        assert grid.is_submitted and grid.submitted_at
+        page = client.get(grid_url(assessment)).content.decode()
+        assert "elle est verrouillée" in page
+        assert "Remettre la grille" not in page
+
+        no_reason = client.post(grid_url(assessment), grid_post(oral_session, 3, revision=1))
+        assert "indiquez le motif" in no_reason.content.decode()
+        assert set(grid.scores.values_list("value", flat=True)) == {Decimal("2")}
+
+        client.post(
+            grid_url(assessment),
+            grid_post(
+                oral_session,
+                {first.pk: 3} | {c.pk: 2 for c in criteria_of(oral_session)[1:]},
+                revision=1,
+                reason="Erreur de saisie",
+            ),
+        )
+        assert grid.scores.get(criterion=first).value == Decimal("3")
+        change = (
+            AuditEvent.objects.for_object(grid).filter(action="evaluations.score.changed").first()
+        )
+        assert change.data["reason"] == "Erreur de saisie"
+        assert (change.data["old"], change.data["new"]) == ("2", "3")
+        history = client.get(reverse("evaluations:history", args=[assessment.pk])).content.decode()
+        assert "2 → 3 · motif : Erreur de saisie" in history
+
+    def test_a_stale_save_is_refused_and_shows_the_newer_values(
+        self, login, jury_member, oral_session
+    ):
+        assessment = oral_session.assessments.get()
+        first = criteria_of(oral_session)[0]
+        client = login(jury_member)
+        client.post(grid_url(assessment), grid_post(oral_session, {first.pk: 3}))
+        stale = client.post(grid_url(assessment), grid_post(oral_session, {first.pk: 1}))
+        text = stale.content.decode()
+        assert "modifiée entre-temps" in text
+        assert 'value="3" checked' in text.replace("\n", "") or 'value="3"  checked' in text
+        assert Score.objects.get(criterion=first).value == Decimal("3")
+        as_json = client.post(
+            grid_url(assessment),
+            grid_post(oral_session, {first.pk: 0}),
+            headers={"X-Requested-With": "fetch"},
+        )
+        assert as_json.status_code == 409
+        assert as_json.json()["values"][f"value_{first.pk}"] == "3"
+        assert as_json.json()["revision"] == 1
+
+    def test_autosave_answers_json(self, login, jury_member, oral_session):
+        assessment = oral_session.assessments.get()
+        first = criteria_of(oral_session)[0]
+        response = login(jury_member).post(
+            grid_url(assessment),
+            grid_post(oral_session, {first.pk: 1}),
+            headers={"X-Requested-With": "fetch"},
+        )
+        assert response.json() == {"revision": 1, "status": "draft"}
+
+
+class TestBadInput:
+    def test_value_outside_the_scale(self, login, jury_member, oral_session):
+        assessment = oral_session.assessments.get()
+        first = criteria_of(oral_session)[0]
+        response = login(jury_member).post(
+            grid_url(assessment), grid_post(oral_session, {first.pk: 7})
+        )
+        assert response.status_code == 400
+        assert "Sélectionnez un choix valide" in response.content.decode()
+        assert not Score.objects.exists()
+        with pytest.raises(ValidationError, match="n'est pas un niveau de l'échelle"):
+            save_grid(
+                assessment,
+                assessor=jury_member,
+                revision=0,
+                entries={first.pk: CriterionEntry(Decimal("1.5"))},
+                overall_comment="",
+            )
+
+    def test_criterion_of_another_modality(self, login, jury_member, oral_session):
+        assessment = oral_session.assessments.get()
+        foreign = Criterion.objects.get(competence__code="C3.1", order=1)
+        data = grid_post(oral_session, 2) | {f"value_{foreign.pk}": "2"}
+        response = login(jury_member).post(grid_url(assessment), data)
+        assert "n&#x27;appartiennent pas à la modalité" in response.content.decode()
+        assert not Score.objects.exists()
+        with pytest.raises(ValidationError, match="n'appartiennent pas"):
+            save_grid(
+                assessment,
+                assessor=jury_member,
+                revision=0,
+                entries={foreign.pk: CriterionEntry(2)},
+                overall_comment="",
+            )
+
+    def test_closed_session(self, login, jury_member, oral_session):
+        change_session_status(oral_session, status="closed", by=None)
+        response = login(jury_member).post(
+            grid_url(oral_session.assessments.get()), grid_post(oral_session, 2)
+        )
+        assert "pas ouverte à la notation" in response.content.decode()
+        assert not Score.objects.exists()
+
+    def test_not_an_assessor_or_not_in_the_session(self, login, trainer, written_session, cohort):
+        with pytest.raises(ValidationError, match="pas évaluateur"):
+            save_grid(
+                written_session.assessments.get(),
+                assessor=make_outside_trainer(),
+                revision=0,
+                entries={},
+                overall_comment="",
+            )
+        client = login(trainer)
+        assert client.get(reverse("evaluations:grid", args=[999999])).status_code == 404
+        elsewhere = open_session("M2.2", cohort, [make_outside_trainer(name="formateur-3")])
+        url = grid_url(elsewhere.assessments.get())
+        assert client.post(url, grid_post(elsewhere, 2)).status_code == 404
+        assert not Score.objects.exists()
+
+    def test_absent_candidate_has_no_grid(self, jury_member, oral_session):
+        assessment = oral_session.assessments.get()
+        set_presence(assessment, present=False, by=jury_member)
+        with pytest.raises(ValidationError, match="absent"):
+            fill(assessment, jury_member, 2)
+        assert not Score.objects.exists()
+
+
+def make_outside_trainer(name="formateur-externe"):
+    from candidates import roles
+    from conftest import make_user
+
+    return make_user(name, roles.TRAINER)
+
+
+class TestIndependenceAndSynthesis:
+    def test_assessors_see_each_other_only_once_both_submitted(
+        self, login, jury_member, second_jury_member, oral_session
+    ):
+        assessment = oral_session.assessments.get()
+        fill(assessment, jury_member, 3, submit=True)
+        fill(assessment, second_jury_member, 1)
+        first_page = login(jury_member).get(grid_url(assessment)).content.decode()
+        assert "Autres évaluateurs" not in first_page
+        second_page = login(second_jury_member).get(grid_url(assessment)).content.decode()
+        assert "Autres évaluateurs" not in second_page
+        fill(assessment, second_jury_member, 1, submit=True)
+        shown = login(jury_member).get(grid_url(assessment)).content.decode()
+        assert "Autres évaluateurs : Jury2 1" in shown
+
+    def test_synthesis_means_and_disagreements(
+        self, login, admin_user, jury_member, second_jury_member, oral_session
+    ):
+        assessment = oral_session.assessments.get()
+        criteria = criteria_of(oral_session)
+        first, second = criteria[0], criteria[1]
+        values_one = {c.pk: CriterionEntry(2) for c in criteria} | {first.pk: CriterionEntry(0)}
+        values_two = {c.pk: CriterionEntry(3) for c in criteria}
+        for assessor, values in ((jury_member, values_one), (second_jury_member, values_two)):
+            save_grid(
+                assessment,
+                assessor=assessor,
+                revision=0,
+                entries=values,
+                overall_comment="",
+                submit=True,
+            )
+        page = login(admin_user).get(reverse("evaluations:synthesis", args=[assessment.pk]))
+        rows = {row["criterion"].pk: row for row in page.context["rows"]}
+        assert rows[first.pk]["mean"] == Decimal("1.50") and rows[first.pk]["disagree"]
+        assert rows[second.pk]["mean"] == Decimal("2.50") and not rows[second.pk]["disagree"]
+        assert page.content.decode().count("désaccord") == 1
+        lead_page = login(jury_member).get(reverse("evaluations:synthesis", args=[assessment.pk]))
+        assert lead_page.status_code == 200
+        not_lead = login(second_jury_member).get(
+            reverse("evaluations:synthesis", args=[assessment.pk])
+        )
+        assert not_lead.status_code == 403
+
+    def test_drafts_do_not_count_in_the_synthesis(
+        self, login, admin_user, jury_member, second_jury_member, oral_session
+    ):
+        assessment = oral_session.assessments.get()
+        fill(assessment, jury_member, 3, submit=True)
+        fill(assessment, second_jury_member, 0)
+        page = login(admin_user).get(reverse("evaluations:synthesis", args=[assessment.pk]))
+        assert {row["mean"] for row in page.context["rows"]} == {Decimal("3.00")}
+
+
+class TestSessions:
+    def test_admin_creates_a_session_with_the_right_assessors(
+        self, login, admin_user, cohort, candidate, trainer, jury_member
+    ):
+        from blocks.models import EvaluationModality
+
+        oral = EvaluationModality.objects.get(code="M1.1")
+        client = login(admin_user)
+        data = {
+            "modality": oral.pk,
+            "cohort": cohort.pk,
+            "date": "2027-04-02",
+            "place": "Studio B",
+            "assessors": [trainer.pk],
+        }
+        refused = client.post(reverse("evaluations:session_create"), data)
+        assert "notée par les membres de jury" in refused.content.decode()
+        assert not oral.sessions.exists()
+        client.post(reverse("evaluations:session_create"), data | {"assessors": [jury_member.pk]})
+        session = oral.sessions.get()
+        assert list(session.assessments.values_list("enrolment__candidate", flat=True)) == [
+            candidate.pk
+        ]
+        assert session.status == "planned"
+
+    def test_a_resit_is_a_new_attempt_and_the_first_is_kept(
+        self, jury_member, second_jury_member, oral_session, cohort
+    ):
+        first = oral_session.assessments.get()
+        fill(first, jury_member, 1, submit=True)
+        again = open_session("M1.1", cohort, [jury_member, second_jury_member])
+        second = again.assessments.get()
+        assert (first.attempt, second.attempt) == (1, 2)
+        assert second.enrolment_id == first.enrolment_id
+        assert Grid.objects.get(assessment=first).is_submitted
+
+    def test_optional_bloc_sessions_take_only_those_who_chose_it(self, cohort, candidate, trainer):
+        bloc4 = cohort.certification_version.blocs.get(number=4)
+        chooser = make_candidate(50)
+        enrol(
+            chooser, cohort, access_route=Enrolment.AccessRoute.VAE, optional_blocs=[bloc4], by=None
+        )
+        session = open_session("M4.3", cohort, [trainer])
+        assert [a.enrolment.candidate for a in session.assessments.all()] == [chooser]
+
+
+class TestQueryCounts:
+    def count(self, client, url):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    def test_session_page_is_constant_as_candidates_grow(
+        self, login, admin_user, trainer, cohort, candidate
+    ):
+        small = open_session("M2.1", cohort, [trainer], lead=trainer)
+        for number in range(60, 90):
+            enrol(make_candidate(number), cohort, access_route="vae", by=None)
+        large = open_session("M2.2", cohort, [trainer], lead=trainer)
+        for assessment in large.assessments.all()[:10]:
+            fill(assessment, trainer, 2)
+        for user in (admin_user, trainer):
+            client = login(user)
+            assert self.count(client, small.get_absolute_url()) == self.count(
+                client, large.get_absolute_url()
+            )
+
+    def test_grid_page_is_constant_as_criteria_grow(self, login, trainer, cohort, candidate):
+        bloc4 = cohort.certification_version.blocs.get(number=4)
+        candidate.enrolments.get().optional_blocs.add(bloc4)
+        few = open_session("M2.1", cohort, [trainer]).assessments.get()  # 3 criteria
+        many = open_session("M4.3", cohort, [trainer]).assessments.get()  # 15 criteria
+        fill(few, trainer, 2)
+        fill(many, trainer, 2)
+        client = login(trainer)
+        assert len(criteria_of(many.session)) > 4 * len(criteria_of(few.session))
+        assert self.count(client, grid_url(few)) == self.count(client, grid_url(many))
+
+
+def test_history_lists_every_change(login, admin_user, jury_member, oral_session):
+    assessment = oral_session.assessments.get()
+    fill(assessment, jury_member, 2, submit=True)
+    page = login(admin_user).get(reverse("evaluations:history", args=[assessment.pk]))
+    events = list(page.context["events"])
+    assert [e.action for e in events].count("evaluations.score.changed") == 8
+    assert events[-1].action == "evaluations.grid.submitted"
+
+
+def test_stale_grid_service(jury_member, oral_session):
+    assessment = oral_session.assessments.get()
+    fill(assessment, jury_member, 2)
+    with pytest.raises(StaleGrid):
+        save_grid(assessment, assessor=jury_member, revision=0, entries={}, overall_comment="x")
+    assert Grid.objects.get().overall_comment == ""
+
+
+def test_a_numeric_scale_takes_marks_out_of_twenty(login, referential, trainer, candidate):
+    import json
+
+    from blocks.referential import SHIPPED_FILE
+    from blocks.services import load_referential
+    from candidates.models import Cohort
+
+    data = json.loads(SHIPPED_FILE.read_text(encoding="utf-8"))
+    data["certification"]["version"] = "sur 20"
+    data["certification"]["grading_scale"] = {
+        "kind": "numeric",
+        "numeric_max": 20,
+        "numeric_pass_mark": 10,
+    }
+    version = load_referential(json.dumps(data)).version
+    cohort = Cohort.objects.create(
+        name="Promotion notée sur 20",
+        certification_version=version,
+        start_date=candidate.enrolments.get().cohort.start_date,
+        end_date=candidate.enrolments.get().cohort.end_date,
+    )
+    enrol(candidate, cohort, access_route="vae", by=None)
+    session = open_session("M2.1", cohort, [trainer])
+    assessment = session.assessments.get()
+    client = login(trainer)
+    page = client.get(grid_url(assessment)).content.decode()
+    assert 'type="number"' in page and 'type="radio"' not in page
+    too_high = client.post(grid_url(assessment), grid_post(session, 25))
+    assert too_high.status_code == 400
+    assert not Score.objects.exists()
+    client.post(grid_url(assessment), grid_post(session, "12.5", action="submit"))
+    grid = Grid.objects.get(assessment=assessment)
+    assert grid.is_submitted
+    assert set(grid.scores.values_list("value", flat=True)) == {Decimal("12.5")}
