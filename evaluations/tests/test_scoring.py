@@ -452,3 +452,39 @@ def test_a_numeric_scale_takes_marks_out_of_twenty(login, referential, trainer, 
     grid = Grid.objects.get(assessment=assessment)
     assert grid.is_submitted
     assert set(grid.scores.values_list("value", flat=True)) == {Decimal("12.5")}
+
+
+class TestOfficeViews:
+    def test_session_creation_page(self, client, login, admin_user, trainer, cohort):
+        url = reverse("evaluations:session_create")
+        assert client.get(url).url.startswith("/connexion/")
+        assert login(trainer).get(url).status_code == 403
+        assert login(admin_user).get(url).status_code == 200
+
+    def test_presence_is_set_by_the_office_or_an_assessor(
+        self, client, login, jury_member, trainer, outsider, oral_session
+    ):
+        assessment = oral_session.assessments.get()
+        url = reverse("evaluations:presence", args=[assessment.pk])
+        assert client.post(url, {"present": "0"}).url.startswith("/connexion/")
+        assert login(outsider).post(url, {"present": "0"}).status_code == 403
+        assert login(trainer).post(url, {"present": "0"}).status_code == 404
+        assessment.refresh_from_db()
+        assert assessment.present
+        assert login(jury_member).post(url, {"present": "0"}).status_code == 302
+        assessment.refresh_from_db()
+        assert not assessment.present
+        event = AuditEvent.objects.for_object(assessment).get()
+        assert (event.action, event.actor) == (
+            "evaluations.assessment.presence_changed",
+            jury_member,
+        )
+
+    def test_session_status_moves(self, login, admin_user, oral_session):
+        client = login(admin_user)
+        url = reverse("evaluations:session_status", args=[oral_session.pk])
+        wrong = client.post(url, {"status": "planned"}, follow=True)
+        assert "pas possible" in wrong.content.decode()
+        client.post(url, {"status": "closed"})
+        oral_session.refresh_from_db()
+        assert oral_session.status == "closed"
