@@ -26,6 +26,12 @@ def make_user(username, role=None, **extra):
     return user
 
 
+@pytest.fixture(autouse=True)
+def media_in_tmp(settings, tmp_path):
+    """Produced files (PV, certificates) go to a folder of the test's own."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def referential(db):
     """The shipped referential, loaded: an active, frozen version."""
@@ -104,7 +110,7 @@ def candidate(cohort, candidate_user):
     return person
 
 
-def open_session(code, cohort, assessors, *, lead=None):
+def open_session(code, cohort, assessors, *, lead=None, jury=None):
     from blocks.models import EvaluationModality
     from evaluations.services import change_session_status, create_session
 
@@ -117,15 +123,53 @@ def open_session(code, cohort, assessors, *, lead=None):
         place="Salle Lumière",
         assessors=assessors,
         lead=lead,
+        jury=jury,
         by=None,
     )
     return change_session_status(session, status="open", by=None)
 
 
 @pytest.fixture
-def oral_session(cohort, candidate, jury_member, second_jury_member):
+def jury(referential, jury_member, second_jury_member):
+    """jury1 presides (from the centre), jury2 is an external professional; both
+    have declared their independence."""
+    from evaluations.deliberations import add_member, create_jury, declare_independence
+    from evaluations.models import JuryMember
+
+    panel = create_jury(
+        name="Jury de certification 2027",
+        certification_version=referential,
+        date=datetime.date(2027, 6, 20),
+        place="CEFPF, Paris",
+        by=None,
+    )
+    add_member(
+        panel,
+        user=jury_member,
+        role=JuryMember.Role.PRESIDENT,
+        external=False,
+        organisation="CEFPF",
+        by=None,
+    )
+    add_member(
+        panel,
+        user=second_jury_member,
+        role=JuryMember.Role.MEMBER,
+        external=True,
+        organisation="Les Films du Lendemain",
+        by=None,
+    )
+    for member in panel.members.all():
+        declare_independence(member, user=member.user)
+    return panel
+
+
+@pytest.fixture
+def oral_session(cohort, candidate, jury, jury_member, second_jury_member):
     """M1.1, scored by the jury: jury1 (lead) and jury2; the candidate is assessed."""
-    return open_session("M1.1", cohort, [jury_member, second_jury_member], lead=jury_member)
+    return open_session(
+        "M1.1", cohort, [jury_member, second_jury_member], lead=jury_member, jury=jury
+    )
 
 
 @pytest.fixture

@@ -13,5 +13,5 @@ def home(request):
     if roles.CANDIDATE in user_roles:
         return redirect("candidates:my_space")
     if roles.JURY_MEMBER in user_roles:
-        return render(request, "certification/jury_home.html")
+        return redirect("evaluations:juries")
     return render(request, "certification/no_role.html")

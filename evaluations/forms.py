@@ -3,10 +3,11 @@ import re
 from django import forms
 from django.contrib.auth import get_user_model
 
-from blocks.models import EvaluationModality
+from blocks.models import CertificationVersion, EvaluationModality
 from candidates import roles
 from candidates.models import Cohort
 
+from .models import BlocDecision, Jury, JuryMember
 from .services import CriterionEntry
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -27,6 +28,12 @@ class SessionForm(forms.Form):
         queryset=None,
         widget=forms.CheckboxSelectMultiple,
         help_text="Formateurs pour une épreuve écrite, membres de jury pour une épreuve orale.",
+    )
+    jury = forms.ModelChoiceField(
+        label="Jury",
+        queryset=Jury.objects.all(),
+        required=False,
+        help_text="Pour une épreuve orale : les évaluateurs sont des membres votants de ce jury.",
     )
     lead = forms.ModelChoiceField(
         label="Responsable de la session",
@@ -118,3 +125,54 @@ class GridForm(forms.Form):
             for criterion in self.criteria
             if f"value_{criterion.pk}" in self.data or f"comment_{criterion.pk}" in self.data
         }
+
+
+class JuryForm(forms.Form):
+    name = forms.CharField(label="Nom du jury", max_length=150)
+    certification_version = forms.ModelChoiceField(
+        label="Version de la certification",
+        queryset=CertificationVersion.objects.active(),
+    )
+    date = forms.DateField(label="Date", widget=DATE_INPUT)
+    place = forms.CharField(label="Lieu", max_length=200)
+
+
+class MemberForm(forms.Form):
+    user = forms.ModelChoiceField(label="Personne", queryset=None)
+    role = forms.ChoiceField(label="Rôle", choices=JuryMember.Role.choices)
+    external = forms.BooleanField(
+        label="Professionnel extérieur au centre de formation", required=False
+    )
+    organisation = forms.CharField(label="Organisme", max_length=200, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = (
+            get_user_model()
+            .objects.filter(groups__name=roles.JURY_MEMBER)
+            .order_by("last_name", "first_name")
+        )
+        self.fields["user"].label_from_instance = person_label
+
+
+class OpenDeliberationForm(forms.Form):
+    cohort = forms.ModelChoiceField(label="Promotion délibérée", queryset=None)
+
+    def __init__(self, *args, jury, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["cohort"].queryset = Cohort.objects.filter(
+            certification_version=jury.certification_version
+        )
+
+
+class DecisionForm(forms.Form):
+    enrolment = forms.IntegerField(widget=forms.HiddenInput)
+    bloc = forms.IntegerField(widget=forms.HiddenInput)
+    decision = forms.ChoiceField(label="Décision", choices=BlocDecision.Decision.choices)
+    justification = forms.CharField(
+        label="Justification", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label="Motif", widget=forms.Textarea(attrs={"rows": 2}))

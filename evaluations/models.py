@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from blocks.models import Criterion, EvaluationModality
+from blocks.models import Bloc, CertificationVersion, Criterion, EvaluationModality
 from candidates.models import Cohort, Enrolment
 
 
@@ -40,6 +40,15 @@ class ExamSession(models.Model):
     place = models.CharField("lieu", max_length=200)
     assessors = models.ManyToManyField(
         settings.AUTH_USER_MODEL, verbose_name="évaluateurs", related_name="exam_sessions"
+    )
+    jury = models.ForeignKey(
+        "Jury",
+        verbose_name="jury",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="sessions",
+        help_text="Obligatoire pour une épreuve orale : ses membres votants la notent.",
     )
     lead = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -163,3 +172,212 @@ class Score(models.Model):
 
     def __str__(self):
         return f"{self.criterion_id} : {self.value}"
+
+
+class Jury(models.Model):
+    name = models.CharField("nom", max_length=150, unique=True)
+    certification_version = models.ForeignKey(
+        CertificationVersion,
+        verbose_name="version de la certification",
+        on_delete=models.PROTECT,
+        related_name="juries",
+    )
+    date = models.DateField("date")
+    place = models.CharField("lieu", max_length=200)
+    created_at = models.DateTimeField("créé le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "jury"
+        verbose_name_plural = "jurys"
+        ordering = ["-date", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("evaluations:jury", args=[self.pk])
+
+
+class JuryMember(models.Model):
+    class Role(models.TextChoices):
+        PRESIDENT = "president", "Président(e)"
+        MEMBER = "member", "Membre"
+        EXPERT = "expert", "Expert(e) sans voix délibérative"
+
+    jury = models.ForeignKey(Jury, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="personne",
+        on_delete=models.PROTECT,
+        related_name="jury_seats",
+    )
+    role = models.CharField("rôle", max_length=10, choices=Role.choices, default=Role.MEMBER)
+    external = models.BooleanField("professionnel extérieur au centre de formation", default=False)
+    organisation = models.CharField("organisme", max_length=200, blank=True)
+    independence_declared_at = models.DateTimeField(
+        "déclaration d'indépendance", null=True, blank=True
+    )
+
+    # The president first, then the members, then the experts.
+    SEATING_ORDER = (
+        models.Case(
+            models.When(role=Role.PRESIDENT, then=0),
+            models.When(role=Role.MEMBER, then=1),
+            default=2,
+        ),
+        "user__last_name",
+    )
+
+    class Meta:
+        verbose_name = "membre du jury"
+        verbose_name_plural = "membres du jury"
+        ordering = ["jury", "role", "user__last_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["jury", "user"], name="one_seat_per_person"),
+            models.UniqueConstraint(
+                fields=["jury"], condition=Q(role="president"), name="one_president_per_jury"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user.get_full_name() or self.user.username} ({self.get_role_display()})"
+
+    @property
+    def votes(self):
+        return self.role != self.Role.EXPERT
+
+    @property
+    def has_declared(self):
+        return self.independence_declared_at is not None
+
+
+class DeliberationQuerySet(models.QuerySet):
+    def signed(self):
+        return self.filter(status=Deliberation.Status.SIGNED)
+
+    def in_force(self):
+        """Signed deliberations that no signed rectifying PV replaces."""
+        return self.signed().exclude(rectifications__status=Deliberation.Status.SIGNED)
+
+
+class Deliberation(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "En cours"
+        SIGNED = "signed", "Signée"
+
+    jury = models.ForeignKey(Jury, on_delete=models.PROTECT, related_name="deliberations")
+    cohort = models.ForeignKey(
+        Cohort, verbose_name="promotion", on_delete=models.PROTECT, related_name="deliberations"
+    )
+    status = models.CharField("statut", max_length=10, choices=Status.choices, default=Status.OPEN)
+    rectifies = models.ForeignKey(
+        "self",
+        verbose_name="rectifie le PV",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="rectifications",
+    )
+    rectification_reason = models.TextField("motif de la rectification", blank=True)
+    opened_at = models.DateTimeField("ouverte le", auto_now_add=True)
+    signed_at = models.DateTimeField("signée le", null=True, blank=True)
+    published_at = models.DateTimeField("résultats publiés le", null=True, blank=True)
+    minutes_pdf = models.FileField("procès-verbal (PDF)", upload_to="pv/", blank=True)
+
+    objects = DeliberationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "délibération"
+        verbose_name_plural = "délibérations"
+        ordering = ["-opened_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rectifies__isnull=True) | ~Q(rectification_reason=""),
+                name="rectification_has_a_reason",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="signed") & Q(signed_at__isnull=False))
+                | (Q(status="open") & Q(signed_at__isnull=True)),
+                name="signature_is_dated",
+            ),
+        ]
+
+    def __str__(self):
+        kind = "PV rectificatif" if self.rectifies_id else "Délibération"
+        return f"{kind} n° {self.pk} · {self.jury} · {self.cohort}"
+
+    def get_absolute_url(self):
+        return reverse("evaluations:deliberation", args=[self.pk])
+
+    @property
+    def is_signed(self):
+        return self.status == self.Status.SIGNED
+
+
+class BlocDecision(models.Model):
+    class Decision(models.TextChoices):
+        VALIDATED = "validated", "Validé"
+        NOT_VALIDATED = "not_validated", "Non validé"
+        POSTPONED = "postponed", "Ajourné"
+
+    deliberation = models.ForeignKey(
+        Deliberation, on_delete=models.PROTECT, related_name="decisions"
+    )
+    enrolment = models.ForeignKey(
+        Enrolment, verbose_name="inscription", on_delete=models.PROTECT, related_name="decisions"
+    )
+    bloc = models.ForeignKey(Bloc, on_delete=models.PROTECT, related_name="+")
+    proposed_validated = models.BooleanField("proposition : validé")
+    decision = models.CharField("décision", max_length=15, choices=Decision.choices)
+    justification = models.TextField("justification", blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField("décidé le", auto_now=True)
+
+    class Meta:
+        verbose_name = "décision de bloc"
+        verbose_name_plural = "décisions de bloc"
+        ordering = ["deliberation", "bloc__number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["deliberation", "enrolment", "bloc"], name="one_decision_per_bloc"
+            ),
+            models.CheckConstraint(
+                condition=~Q(justification="")
+                | Q(decision="validated", proposed_validated=True)
+                | (~Q(decision="validated") & Q(proposed_validated=False)),
+                name="departure_from_proposal_is_justified",
+            ),
+        ]
+
+    def __str__(self):
+        return (
+            f"Bloc {self.bloc.number} · {self.enrolment.candidate} : {self.get_decision_display()}"
+        )
+
+    @property
+    def is_validated(self):
+        return self.decision == self.Decision.VALIDATED
+
+
+class MinutesSignature(models.Model):
+    """A voting member's signature of the minutes; the president signs last."""
+
+    deliberation = models.ForeignKey(
+        Deliberation, on_delete=models.PROTECT, related_name="signatures"
+    )
+    member = models.ForeignKey(JuryMember, on_delete=models.PROTECT, related_name="signatures")
+    signed_at = models.DateTimeField("signé le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "signature du procès-verbal"
+        verbose_name_plural = "signatures du procès-verbal"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["deliberation", "member"], name="one_signature_per_member"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.member} · {self.signed_at:%d/%m/%Y %H:%M}"

@@ -12,8 +12,8 @@ from django.utils import timezone
 from blocks.models import Criterion, EvaluationModality
 from blocks.services import record_event
 from candidates import roles
-from candidates.models import Enrolment
 
+from .deliberations import conflict_message, resit_enrolments, seat_for, trainer_conflicts
 from .models import Assessment, ExamSession, Grid, Score
 
 
@@ -44,17 +44,14 @@ def modality_criteria(modality):
     )
 
 
-def _check_assessors(modality, cohort, assessors, lead):
-    needed = (
-        roles.JURY_MEMBER
-        if modality.assessed_by == EvaluationModality.AssessedBy.JURY
-        else roles.TRAINER
-    )
+def _check_assessors(modality, cohort, assessors, lead, jury):
+    oral = modality.assessed_by == EvaluationModality.AssessedBy.JURY
+    needed = roles.JURY_MEMBER if oral else roles.TRAINER
     if not assessors:
         raise ValidationError("Désignez au moins un évaluateur.")
     wrong = [user for user in assessors if not roles.has_role(user, needed)]
     if wrong:
-        who = "membres de jury" if needed == roles.JURY_MEMBER else "formateurs"
+        who = "membres de jury" if oral else "formateurs"
         raise ValidationError(
             f"Cette modalité est notée par les {who} : "
             + ", ".join(user.get_full_name() or user.username for user in wrong)
@@ -62,10 +59,28 @@ def _check_assessors(modality, cohort, assessors, lead):
         )
     if lead is not None and lead not in assessors:
         raise ValidationError("Le responsable de la session doit être l'un de ses évaluateurs.")
+    if not oral:
+        return
+    if jury is None:
+        raise ValidationError("Une épreuve orale est notée par un jury : choisissez-le.")
+    if jury.certification_version_id != cohort.certification_version_id:
+        raise ValidationError("Ce jury ne certifie pas la version suivie par cette promotion.")
+    voting = {member.user_id for member in jury.members.all() if member.votes}
+    outside = [user for user in assessors if user.pk not in voting]
+    if outside:
+        raise ValidationError(
+            ", ".join(user.get_full_name() or user.username for user in outside)
+            + " ne siège(nt) pas dans ce jury avec voix délibérative."
+        )
+    conflicts = trainer_conflicts(assessors, cohort)
+    if conflicts:
+        raise ValidationError(conflict_message(conflicts))
 
 
-def create_session(*, modality, cohort, date, place, assessors, lead=None, by):
-    """Plan a session and give each active enrolled candidate an assessment.
+def create_session(*, modality, cohort, date, place, assessors, jury=None, lead=None, by):
+    """Plan a session and give an assessment to each active candidate who has
+    not yet validated the modality's bloc (capitalisation: a re-sit takes only
+    the blocs not validated).
 
     A candidate who already sat this modality gets the next attempt number;
     the earlier assessment is kept."""
@@ -74,14 +89,12 @@ def create_session(*, modality, cohort, date, place, assessors, lead=None, by):
             raise ValidationError(
                 "Cette modalité n'appartient pas à la certification suivie par la promotion."
             )
-        _check_assessors(modality, cohort, assessors, lead)
+        _check_assessors(modality, cohort, assessors, lead, jury)
         session = ExamSession.objects.create(
-            modality=modality, cohort=cohort, date=date, place=place, lead=lead
+            modality=modality, cohort=cohort, date=date, place=place, lead=lead, jury=jury
         )
         session.assessors.set(assessors)
-        enrolments = cohort.enrolments.filter(status=Enrolment.Status.ENROLLED)
-        if modality.bloc.optional:
-            enrolments = enrolments.filter(optional_blocs=modality.bloc)
+        enrolments = resit_enrolments(cohort, modality.bloc)
         earlier = dict(
             Assessment.objects.filter(enrolment__in=enrolments, session__modality=modality)
             .values("enrolment")
@@ -205,6 +218,10 @@ def save_grid(assessment, *, assessor, revision, entries, overall_comment, reaso
             raise ValidationError("Vous n'êtes pas évaluateur de cette session.")
         if not assessment.present:
             raise ValidationError("Le candidat est noté absent : sa grille ne se remplit pas.")
+        if session.jury_id:
+            seat_for(session.jury, assessor)
+            if trainer_conflicts([assessor], session.cohort):
+                raise ValidationError(conflict_message([assessor]))
         grid = _locked_grid(assessment, assessor)
         if revision != grid.revision:
             raise StaleGrid(grid)

@@ -155,7 +155,7 @@ class TestRoleMatrix:
         assert response.status_code == 200
 
     def test_jury_member_and_outsider_homes(self, login, jury_member, outsider):
-        assert "Espace jury" in login(jury_member).get(reverse("home")).content.decode()
+        assert login(jury_member).get(reverse("home")).url == "/jurys/"
         assert "pas encore de rôle" in login(outsider).get(reverse("home")).content.decode()
 
 

@@ -324,7 +324,7 @@ class TestIndependenceAndSynthesis:
 
 class TestSessions:
     def test_admin_creates_a_session_with_the_right_assessors(
-        self, login, admin_user, cohort, candidate, trainer, jury_member
+        self, login, admin_user, cohort, candidate, trainer, jury, jury_member
     ):
         from blocks.models import EvaluationModality
 
@@ -336,23 +336,46 @@ class TestSessions:
             "date": "2027-04-02",
             "place": "Studio B",
             "assessors": [trainer.pk],
+            "jury": jury.pk,
         }
         refused = client.post(reverse("evaluations:session_create"), data)
         assert "notée par les membres de jury" in refused.content.decode()
+        no_jury = client.post(
+            reverse("evaluations:session_create"),
+            data | {"assessors": [jury_member.pk], "jury": ""},
+        )
+        assert "notée par un jury" in no_jury.content.decode()
         assert not oral.sessions.exists()
         client.post(reverse("evaluations:session_create"), data | {"assessors": [jury_member.pk]})
         session = oral.sessions.get()
         assert list(session.assessments.values_list("enrolment__candidate", flat=True)) == [
             candidate.pk
         ]
-        assert session.status == "planned"
+        assert session.status == "planned" and session.jury == jury
+
+    def test_a_trainer_of_the_cohort_never_scores_its_oral(
+        self, cohort, candidate, jury, second_jury_member
+    ):
+        cohort.trainers.add(second_jury_member)
+        with pytest.raises(ValidationError, match="Conflit d'intérêts"):
+            open_session("M1.1", cohort, [second_jury_member], jury=jury)
+
+    def test_an_undeclared_jury_member_cannot_score(self, jury, jury_member, oral_session):
+        seat = jury.members.get(user=jury_member)
+        seat.independence_declared_at = None
+        seat.save()
+        with pytest.raises(ValidationError, match="Déclarez votre indépendance"):
+            fill(oral_session.assessments.get(), jury_member, 2)
+        assert not Score.objects.exists()
 
     def test_a_resit_is_a_new_attempt_and_the_first_is_kept(
         self, jury_member, second_jury_member, oral_session, cohort
     ):
         first = oral_session.assessments.get()
         fill(first, jury_member, 1, submit=True)
-        again = open_session("M1.1", cohort, [jury_member, second_jury_member])
+        again = open_session(
+            "M1.1", cohort, [jury_member, second_jury_member], jury=oral_session.jury
+        )
         second = again.assessments.get()
         assert (first.attempt, second.attempt) == (1, 2)
         assert second.enrolment_id == first.enrolment_id

@@ -11,7 +11,17 @@ from candidates import roles
 from candidates.importing import SAMPLE_FILE, apply_import
 from candidates.models import Candidate, Cohort, Enrolment
 from candidates.services import enrol, save_candidate, save_cohort
-from evaluations.models import ExamSession
+from evaluations.deliberations import (
+    add_member,
+    create_jury,
+    declare_independence,
+    deliberation_table,
+    open_deliberation,
+    publish_results,
+    record_decision,
+    sign_minutes,
+)
+from evaluations.models import BlocDecision, ExamSession, Jury, JuryMember
 from evaluations.services import (
     CriterionEntry,
     change_session_status,
@@ -31,6 +41,7 @@ DEMO_USERS = [
     ("candidat", "Emma", "Petit", roles.CANDIDATE),
 ]
 DEMO_COHORT = "Promotion 2026-2027"
+DEMO_JURY = "Jury de certification 2027"
 
 
 class Command(BaseCommand):
@@ -55,12 +66,18 @@ class Command(BaseCommand):
             plan = apply_import(
                 cohort, SAMPLE_FILE.name, SAMPLE_FILE.read_bytes(), by=users["admin"]
             )
-            sessions = self.ensure_sessions(cohort, users)
+            jury = self.ensure_jury(cohort, users)
+            sessions = self.ensure_sessions(cohort, users, jury)
+            deliberation = self.ensure_deliberation(jury, cohort, users)
         self.stdout.write(
             f"Promotion « {cohort} » : {cohort.enrolments.count()} inscrits "
             f"({len(plan.to_create)} ajoutés par l'import d'exemple)."
         )
         self.stdout.write(f"Sessions d'examen des blocs 1 à 3 : {sessions}.")
+        self.stdout.write(
+            f"Jury « {jury} » : {deliberation} signée et publiée "
+            "(Emma Petit valide les blocs 1 et 3, pas le bloc 2)."
+        )
         self.stdout.write(f"Comptes de démonstration (mot de passe « {DEMO_PASSWORD} ») :")
         for username, first, last, role in DEMO_USERS:
             self.stdout.write(f"  - {username:<11} {role} ({first} {last})")
@@ -123,7 +140,62 @@ class Command(BaseCommand):
                 by=admin,
             )
 
-    def ensure_sessions(self, cohort, users):
+    def ensure_jury(self, cohort, users):
+        """jury1 presides (from the centre), jury2 is an external professional."""
+        jury = Jury.objects.filter(name=DEMO_JURY).first()
+        if jury is None:
+            jury = create_jury(
+                name=DEMO_JURY,
+                certification_version=cohort.certification_version,
+                date=datetime.date(2026, 11, 20),
+                place="CEFPF, Paris",
+                by=users["admin"],
+            )
+            add_member(
+                jury,
+                user=users["jury1"],
+                role=JuryMember.Role.PRESIDENT,
+                external=False,
+                organisation="CEFPF",
+                by=users["admin"],
+            )
+            add_member(
+                jury,
+                user=users["jury2"],
+                role=JuryMember.Role.MEMBER,
+                external=True,
+                organisation="Les Films du Lendemain",
+                by=users["admin"],
+            )
+            for member in jury.members.select_related("user"):
+                declare_independence(member, user=member.user)
+        return jury
+
+    def ensure_deliberation(self, jury, cohort, users):
+        """Decisions as proposed by the scores, signed by both members, published."""
+        deliberation = jury.deliberations.filter(cohort=cohort).first()
+        if deliberation is not None:
+            return deliberation
+        deliberation = open_deliberation(jury, cohort, by=users["admin"])
+        for row in deliberation_table(deliberation):
+            for cell in row.cells:
+                if cell.due:
+                    record_decision(
+                        deliberation,
+                        enrolment=row.enrolment,
+                        bloc=cell.bloc,
+                        decision=(
+                            BlocDecision.Decision.VALIDATED
+                            if cell.result.proposed_validated
+                            else BlocDecision.Decision.NOT_VALIDATED
+                        ),
+                        user=users["jury2"],
+                    )
+        sign_minutes(deliberation, user=users["jury2"])
+        sign_minutes(deliberation, user=users["jury1"])
+        return publish_results(deliberation, by=users["admin"])
+
+    def ensure_sessions(self, cohort, users, jury):
         """One session per modality of blocs 1 to 3: most scored and closed, two
         half done, one planned, and the oral M1.1 open for jury1 and jury2."""
         trainers = [users["formateur"], users["formateur2"]]
@@ -138,10 +210,15 @@ class Command(BaseCommand):
             session = create_session(
                 modality=modality,
                 cohort=cohort,
-                date=datetime.date(2026, 10, 5) + datetime.timedelta(days=7 * index),
+                date=(
+                    datetime.date(2026, 12, 10)
+                    if modality.code == "M2.5"
+                    else datetime.date(2026, 9, 14) + datetime.timedelta(days=7 * index)
+                ),
                 place="Studio 2" if oral else "Salle 104",
                 assessors=assessors,
                 lead=assessors[0],
+                jury=jury if oral else None,
                 by=users["admin"],
             )
             if modality.code == "M2.5":
@@ -172,8 +249,10 @@ class Command(BaseCommand):
         for criterion in modality_criteria(assessment.session.modality):
             if candidate.user_id == demo_user.pk:
                 value = 1 if bloc == 2 and criterion.order == 1 else 3 - criterion.order % 2
+            elif candidate.pk % 4 == 0 and criterion.order == 1:
+                value = 1  # one candidate in four falls short on some competences
             else:
-                value = [2, 3, 2, 1, 3, 2, 2, 0, 3, 2][(candidate.pk + criterion.pk) % 10]
+                value = 3 if (candidate.pk + criterion.pk) % 3 == 0 else 2
             entries[criterion.pk] = CriterionEntry(value)
         save_grid(
             assessment,

@@ -1,0 +1,318 @@
+"""Pages of juries and deliberations: thin views over deliberations.py."""
+
+from collections import defaultdict
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from blocks.models import Bloc
+from candidates import roles
+from candidates.models import Enrolment
+from candidates.roles import ADMIN, JURY_MEMBER, role_required
+
+from . import deliberations as service
+from .forms import DecisionForm, JuryForm, MemberForm, OpenDeliberationForm, ReasonForm
+from .models import Deliberation, Grid, Jury, JuryMember, Score
+
+
+def juries_visible_to(user):
+    juries = Jury.objects.all()
+    return juries if roles.is_admin(user) else juries.filter(members__user=user).distinct()
+
+
+def get_jury_for_user(user, pk):
+    return get_object_or_404(juries_visible_to(user), pk=pk)
+
+
+def get_deliberation_for_user(user, pk):
+    return get_object_or_404(
+        Deliberation.objects.select_related(
+            "jury__certification_version", "cohort", "rectifies"
+        ).filter(jury__in=juries_visible_to(user)),
+        pk=pk,
+    )
+
+
+def report(request, error):
+    for message in error.messages:
+        messages.error(request, message)
+
+
+@role_required(ADMIN, JURY_MEMBER)
+def jury_list(request):
+    juries = juries_visible_to(request.user).select_related("certification_version")
+    return render(request, "evaluations/jury_list.html", {"juries": juries})
+
+
+@role_required(ADMIN)
+def jury_create(request):
+    form = JuryForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            jury = service.create_jury(**form.cleaned_data, by=request.user)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return redirect(jury)
+    return render(request, "evaluations/jury_form.html", {"form": form})
+
+
+@role_required(ADMIN, JURY_MEMBER)
+def jury_detail(request, pk):
+    jury = get_jury_for_user(request.user, pk)
+    members = list(jury.members.select_related("user").order_by(*JuryMember.SEATING_ORDER))
+    is_admin = roles.is_admin(request.user)
+    return render(
+        request,
+        "evaluations/jury_detail.html",
+        {
+            "jury": jury,
+            "members": members,
+            "problems": service.composition_problems(members),
+            "my_seat": next((m for m in members if m.user_id == request.user.pk), None),
+            "deliberations": jury.deliberations.select_related("cohort"),
+            "is_admin": is_admin,
+            "member_form": MemberForm() if is_admin else None,
+            "open_form": OpenDeliberationForm(jury=jury) if is_admin else None,
+        },
+    )
+
+
+@require_POST
+@role_required(ADMIN)
+def jury_add_member(request, pk):
+    jury = get_jury_for_user(request.user, pk)
+    form = MemberForm(request.POST)
+    if form.is_valid():
+        try:
+            service.add_member(jury, **form.cleaned_data, by=request.user)
+        except ValidationError as error:
+            report(request, error)
+    else:
+        messages.error(request, "Choisissez la personne et son rôle.")
+    return redirect(jury)
+
+
+@require_POST
+@role_required(JURY_MEMBER)
+def jury_declare(request, pk):
+    jury = get_jury_for_user(request.user, pk)
+    seat = get_object_or_404(JuryMember, jury=jury, user=request.user)
+    try:
+        service.declare_independence(seat, user=request.user)
+    except ValidationError as error:
+        report(request, error)
+    else:
+        messages.success(request, "Votre déclaration d'indépendance est enregistrée.")
+    return redirect(jury)
+
+
+@require_POST
+@role_required(ADMIN)
+def jury_open_deliberation(request, pk):
+    jury = get_jury_for_user(request.user, pk)
+    form = OpenDeliberationForm(request.POST, jury=jury)
+    if not form.is_valid():
+        messages.error(request, "Choisissez une promotion de cette certification.")
+        return redirect(jury)
+    try:
+        deliberation = service.open_deliberation(jury, form.cleaned_data["cohort"], by=request.user)
+    except ValidationError as error:
+        report(request, error)
+        return redirect(jury)
+    return redirect(deliberation)
+
+
+@role_required(ADMIN, JURY_MEMBER)
+def deliberation_detail(request, pk):
+    deliberation = get_deliberation_for_user(request.user, pk)
+    jury = deliberation.jury
+    seat = jury.members.filter(user=request.user).first()
+    signatures = list(deliberation.signatures.select_related("member__user"))
+    is_president = seat is not None and seat.role == JuryMember.Role.PRESIDENT
+    return render(
+        request,
+        "evaluations/deliberation.html",
+        {
+            "deliberation": deliberation,
+            "jury": jury,
+            "blocs": jury.certification_version.blocs.order_by("number"),
+            "rows": service.deliberation_table(deliberation),
+            "can_decide": (
+                not deliberation.is_signed
+                and not signatures
+                and seat is not None
+                and seat.votes
+                and seat.has_declared
+            ),
+            "can_sign": (
+                not deliberation.is_signed
+                and seat is not None
+                and seat.votes
+                and all(s.member_id != seat.pk for s in signatures)
+            ),
+            "signatures": signatures,
+            "choices": DecisionForm.base_fields["decision"].choices,
+            "is_admin": roles.is_admin(request.user),
+            "can_rectify": deliberation.is_signed
+            and (roles.is_admin(request.user) or is_president)
+            and Deliberation.objects.in_force().filter(pk=deliberation.pk).exists(),
+            "rectifications": deliberation.rectifications.all(),
+        },
+    )
+
+
+@require_POST
+@role_required(JURY_MEMBER)
+def deliberation_decide(request, pk):
+    deliberation = get_deliberation_for_user(request.user, pk)
+    form = DecisionForm(request.POST)
+    if form.is_valid():
+        enrolment = get_object_or_404(
+            Enrolment, pk=form.cleaned_data["enrolment"], cohort=deliberation.cohort
+        )
+        bloc = get_object_or_404(
+            Bloc,
+            pk=form.cleaned_data["bloc"],
+            certification_version=deliberation.jury.certification_version,
+        )
+        try:
+            service.record_decision(
+                deliberation,
+                enrolment=enrolment,
+                bloc=bloc,
+                decision=form.cleaned_data["decision"],
+                justification=form.cleaned_data["justification"],
+                user=request.user,
+            )
+        except ValidationError as error:
+            report(request, error)
+        else:
+            messages.success(
+                request, f"Décision enregistrée : {enrolment.candidate}, bloc {bloc.number}."
+            )
+    else:
+        messages.error(request, "Choisissez une décision.")
+    return redirect(deliberation)
+
+
+@require_POST
+@role_required(JURY_MEMBER)
+def deliberation_sign(request, pk):
+    deliberation = get_deliberation_for_user(request.user, pk)
+    try:
+        signed = service.sign_minutes(deliberation, user=request.user)
+    except ValidationError as error:
+        report(request, error)
+    else:
+        messages.success(
+            request,
+            "Procès-verbal signé et clos : les décisions sont figées."
+            if signed.is_signed
+            else "Votre signature est enregistrée.",
+        )
+    return redirect(deliberation)
+
+
+@require_POST
+@role_required(ADMIN, JURY_MEMBER)
+def deliberation_rectify(request, pk):
+    deliberation = get_deliberation_for_user(request.user, pk)
+    form = ReasonForm(request.POST)
+    try:
+        correction = service.rectify(
+            deliberation,
+            reason=form.data.get("reason", ""),
+            user=request.user,
+        )
+    except ValidationError as error:
+        report(request, error)
+        return redirect(deliberation)
+    messages.success(request, "PV rectificatif ouvert : modifiez les décisions puis signez-le.")
+    return redirect(correction)
+
+
+@require_POST
+@role_required(ADMIN)
+def deliberation_publish(request, pk):
+    deliberation = get_deliberation_for_user(request.user, pk)
+    try:
+        service.publish_results(deliberation, by=request.user)
+    except ValidationError as error:
+        report(request, error)
+    else:
+        messages.success(request, "Résultats publiés : les candidats les voient.")
+    return redirect(deliberation)
+
+
+@role_required(ADMIN, JURY_MEMBER)
+def deliberation_minutes(request, pk):
+    deliberation = get_deliberation_for_user(request.user, pk)
+    if not deliberation.minutes_pdf:
+        raise Http404("Le procès-verbal n'est pas encore produit.")
+    return FileResponse(
+        deliberation.minutes_pdf.open("rb"),
+        content_type="application/pdf",
+        filename=f"proces-verbal-{deliberation.pk}.pdf",
+    )
+
+
+@role_required(ADMIN, JURY_MEMBER)
+def deliberation_candidate(request, pk, enrolment_pk, bloc_pk):
+    """Drill-down: one candidate's bloc, competence by competence, with the
+    assessors' comments."""
+    deliberation = get_deliberation_for_user(request.user, pk)
+    row = next(
+        (r for r in service.deliberation_table(deliberation) if r.enrolment.pk == enrolment_pk),
+        None,
+    )
+    cell = next((c for c in row.cells if c.bloc.pk == bloc_pk), None) if row else None
+    if cell is None or cell.result is None:
+        raise Http404
+    competences = {
+        competence.pk: competence
+        for competence in cell.bloc.competences.prefetch_related("criteria")
+    }
+    criteria = {c.pk: c for competence in competences.values() for c in competence.criteria.all()}
+    comments = defaultdict(list)
+    scores = Score.objects.filter(
+        grid__status=Grid.Status.SUBMITTED,
+        grid__assessment__enrolment_id=enrolment_pk,
+        criterion__in=criteria,
+    ).select_related("grid__assessor", "grid__assessment")
+    for score in scores.filter(~Q(comment="")):
+        comments[score.criterion_id].append(score)
+    overall = (
+        Grid.objects.filter(
+            status=Grid.Status.SUBMITTED,
+            assessment__enrolment_id=enrolment_pk,
+            assessment__session__modality__bloc=cell.bloc,
+        )
+        .exclude(overall_comment="")
+        .select_related("assessor", "assessment__session__modality")
+    )
+    return render(
+        request,
+        "evaluations/deliberation_candidate.html",
+        {
+            "deliberation": deliberation,
+            "row": row,
+            "cell": cell,
+            "competences": [
+                (
+                    competences[result.competence_id],
+                    result,
+                    [
+                        (criteria[c.criterion_id], c, comments.get(c.criterion_id, []))
+                        for c in result.criteria
+                    ],
+                )
+                for result in cell.result.competences
+            ],
+            "overall": overall,
+        },
+    )

@@ -1,0 +1,478 @@
+import io
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from pypdf import PdfReader
+
+from blocks.models import AuditEvent, Bloc, EvaluationModality
+from candidates import roles
+from candidates.models import Enrolment
+from candidates.services import enrol
+from candidates.tests.test_people import make_candidate
+from conftest import make_user, open_session
+from evaluations.deliberations import (
+    add_member,
+    composition_problems,
+    create_jury,
+    deliberation_table,
+    open_deliberation,
+    publish_results,
+    record_decision,
+    rectify,
+    sign_minutes,
+)
+from evaluations.models import BlocDecision, Deliberation, JuryMember
+from evaluations.tests.test_scoring import fill
+
+pytestmark = pytest.mark.django_db
+
+VALIDATED = BlocDecision.Decision.VALIDATED
+NOT_VALIDATED = BlocDecision.Decision.NOT_VALIDATED
+
+
+def sit_bloc(cohort, number, value, *, trainer, jury):
+    """Every modality of the bloc held and scored `value` on every criterion."""
+    modalities = EvaluationModality.objects.filter(
+        bloc__certification_version=cohort.certification_version, bloc__number=number
+    )
+    for modality in modalities:
+        if modality.assessed_by == EvaluationModality.AssessedBy.JURY:
+            assessors = [member.user for member in jury.members.all()]
+            session = open_session(modality.code, cohort, assessors, jury=jury)
+        else:
+            assessors = [trainer]
+            session = open_session(modality.code, cohort, assessors)
+        for assessment in session.assessments.all():
+            for assessor in assessors:
+                fill(assessment, assessor, value, submit=True)
+
+
+@pytest.fixture
+def scored(cohort, candidate, trainer, jury):
+    """Emma passes blocs 1 and 3 and fails bloc 2; she did not choose bloc 4."""
+    sit_bloc(cohort, 1, 2, trainer=trainer, jury=jury)
+    sit_bloc(cohort, 2, 1, trainer=trainer, jury=jury)
+    sit_bloc(cohort, 3, 3, trainer=trainer, jury=jury)
+    return candidate.enrolments.get()
+
+
+@pytest.fixture
+def deliberation(jury, cohort, scored):
+    return open_deliberation(jury, cohort, by=None)
+
+
+def bloc(enrolment, number):
+    return Bloc.objects.get(
+        certification_version=enrolment.cohort.certification_version, number=number
+    )
+
+
+def decide_as_proposed(deliberation, enrolment, user):
+    for cell in deliberation_table(deliberation)[0].cells:
+        if cell.due:
+            record_decision(
+                deliberation,
+                enrolment=enrolment,
+                bloc=cell.bloc,
+                decision=VALIDATED if cell.result.proposed_validated else NOT_VALIDATED,
+                user=user,
+            )
+
+
+def sign_all(deliberation, jury_member, second_jury_member, capture):
+    sign_minutes(deliberation, user=second_jury_member)
+    with capture(execute=True):
+        signed = sign_minutes(deliberation, user=jury_member)
+    signed.refresh_from_db()
+    return signed
+
+
+def pdf_text(deliberation):
+    deliberation.refresh_from_db()
+    with deliberation.minutes_pdf.open("rb") as stored:
+        reader = PdfReader(io.BytesIO(stored.read()))
+    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+
+
+class TestComposition:
+    def test_rules_of_a_lawful_jury(self, jury):
+        members = list(jury.members.all())
+        assert composition_problems(members) == []
+        president, member = sorted(members, key=lambda m: m.role != JuryMember.Role.PRESIDENT)
+        assert "au moins deux membres votants" in composition_problems([president])[0]
+        member.role = JuryMember.Role.EXPERT
+        assert "au moins deux membres votants" in composition_problems([president, member])[0]
+        member.role, member.external = JuryMember.Role.MEMBER, False
+        assert "professionnels extérieurs" in composition_problems([president, member])[0]
+        president.role = JuryMember.Role.MEMBER
+        member.external = True
+        assert "président(e)" in composition_problems([president, member])[0]
+
+    def test_second_president_and_non_jury_people_are_refused(
+        self, jury, referential, trainer, admin_user
+    ):
+        someone = make_user("jury3", roles.JURY_MEMBER)
+        with pytest.raises(ValidationError, match="déjà un\\(e\\) président"):
+            add_member(jury, user=someone, role="president", external=True, by=admin_user)
+        with pytest.raises(ValidationError, match="n'a pas le rôle de membre de jury"):
+            add_member(jury, user=trainer, role="member", external=True, by=admin_user)
+        assert jury.members.count() == 2
+
+    def test_deliberation_needs_a_lawful_jury(self, referential, cohort, jury_member):
+        lonely = create_jury(
+            name="Jury incomplet",
+            certification_version=referential,
+            date=cohort.start_date,
+            place="Paris",
+            by=None,
+        )
+        add_member(lonely, user=jury_member, role="president", external=True, by=None)
+        with pytest.raises(ValidationError, match="collégial"):
+            open_deliberation(lonely, cohort, by=None)
+        assert not Deliberation.objects.exists()
+
+    def test_a_trainer_of_the_cohort_never_deliberates_on_it(
+        self, jury, cohort, second_jury_member
+    ):
+        cohort.trainers.add(second_jury_member)
+        with pytest.raises(ValidationError, match="Conflit d'intérêts"):
+            open_deliberation(jury, cohort, by=None)
+
+
+class TestDecisions:
+    def test_proposals_follow_the_scores(self, deliberation, scored):
+        cells = deliberation_table(deliberation)[0].cells
+        assert [(c.bloc.number, c.due) for c in cells] == [
+            (1, True),
+            (2, True),
+            (3, True),
+            (4, False),
+        ]
+        assert [c.result.proposed_validated for c in cells[:3]] == [True, False, True]
+        assert cells[1].result.acquired_count == 0
+
+    def test_departing_from_the_proposal_needs_a_justification(
+        self, deliberation, scored, second_jury_member
+    ):
+        with pytest.raises(ValidationError, match="justification écrite est obligatoire"):
+            record_decision(
+                deliberation,
+                enrolment=scored,
+                bloc=bloc(scored, 2),
+                decision=VALIDATED,
+                user=second_jury_member,
+            )
+        assert not BlocDecision.objects.exists()
+        decision = record_decision(
+            deliberation,
+            enrolment=scored,
+            bloc=bloc(scored, 2),
+            decision=VALIDATED,
+            justification="Stage probant en production, compétences démontrées.",
+            user=second_jury_member,
+        )
+        assert decision.proposed_validated is False and decision.is_validated
+        postponed = record_decision(
+            deliberation,
+            enrolment=scored,
+            bloc=bloc(scored, 2),
+            decision=BlocDecision.Decision.POSTPONED,
+            user=second_jury_member,
+        )
+        assert postponed.pk == decision.pk and postponed.justification == ""
+        event = AuditEvent.objects.filter(action="evaluations.decision.recorded").first()
+        assert event.data["old"][0] == "validated" and event.data["new"][0] == "postponed"
+
+    def test_only_declared_voting_members_decide(self, deliberation, scored, jury, admin_user):
+        expert = make_user("expert", roles.JURY_MEMBER)
+        add_member_anyway(jury, expert)
+        for user, reason in [(expert, "voix délibérative"), (admin_user, "voix délibérative")]:
+            with pytest.raises(ValidationError, match=reason):
+                record_decision(
+                    deliberation,
+                    enrolment=scored,
+                    bloc=bloc(scored, 1),
+                    decision=VALIDATED,
+                    user=user,
+                )
+        seat = jury.members.get(role="member")
+        seat.independence_declared_at = None
+        seat.save()
+        with pytest.raises(ValidationError, match="Déclarez votre indépendance"):
+            record_decision(
+                deliberation,
+                enrolment=scored,
+                bloc=bloc(scored, 1),
+                decision=VALIDATED,
+                user=seat.user,
+            )
+        assert not BlocDecision.objects.exists()
+
+
+def add_member_anyway(jury, user):
+    """An expert without a vote, seated after the deliberation opened."""
+    from django.utils import timezone
+
+    JuryMember.objects.create(
+        jury=jury, user=user, role=JuryMember.Role.EXPERT, independence_declared_at=timezone.now()
+    )
+
+
+class TestMinutes:
+    def test_signing_freezes_and_produces_the_pv(
+        self,
+        deliberation,
+        scored,
+        jury_member,
+        second_jury_member,
+        django_capture_on_commit_callbacks,
+    ):
+        with pytest.raises(ValidationError, match="3 décision\\(s\\) de bloc manquent"):
+            sign_minutes(deliberation, user=jury_member)
+        decide_as_proposed(deliberation, scored, second_jury_member)
+        record_decision(
+            deliberation,
+            enrolment=scored,
+            bloc=bloc(scored, 3),
+            decision=BlocDecision.Decision.POSTPONED,
+            justification="Dossier de stage à compléter.",
+            user=second_jury_member,
+        )
+        with pytest.raises(ValidationError, match="Chaque membre votant signe avant"):
+            sign_minutes(deliberation, user=jury_member)
+        signed = sign_all(
+            deliberation, jury_member, second_jury_member, django_capture_on_commit_callbacks
+        )
+        assert signed.is_signed and signed.signed_at
+        with pytest.raises(ValidationError, match="décisions sont figées"):
+            record_decision(
+                signed,
+                enrolment=scored,
+                bloc=bloc(scored, 1),
+                decision=NOT_VALIDATED,
+                justification="x",
+                user=second_jury_member,
+            )
+        text = pdf_text(signed)
+        for expected in [
+            f"Procès-verbal de délibération n° {signed.pk}",
+            "Jury « Jury de certification 2027 »",
+            "Jury1 Président(e)",
+            "Jury2 Membre Professionnel extérieur (Les Films du Lendemain)",
+            "Petit Emma Louise Bloc 1 validé Validé",
+            "Petit Emma Louise Bloc 2 non validé Non validé",
+            "Petit Emma Louise Bloc 3 validé Ajourné Dossier de stage à compléter.",
+            "Signatures",
+        ]:
+            assert expected in text, expected
+        assert signed.minutes_pdf.name.endswith(f"pv-{signed.pk}.pdf")
+
+    def test_rectifying_pv_keeps_the_original(
+        self,
+        deliberation,
+        scored,
+        jury_member,
+        second_jury_member,
+        trainer,
+        django_capture_on_commit_callbacks,
+    ):
+        decide_as_proposed(deliberation, scored, second_jury_member)
+        original = sign_all(
+            deliberation, jury_member, second_jury_member, django_capture_on_commit_callbacks
+        )
+        with pytest.raises(ValidationError, match="motif"):
+            rectify(original, reason=" ", user=jury_member)
+        with pytest.raises(ValidationError, match="président"):
+            rectify(original, reason="Erreur", user=second_jury_member)
+        correction = rectify(original, reason="Erreur matérielle sur le bloc 2", user=jury_member)
+        assert correction.rectifies == original and not correction.is_signed
+        assert correction.decisions.count() == original.decisions.count() == 3
+        record_decision(
+            correction,
+            enrolment=scored,
+            bloc=bloc(scored, 2),
+            decision=VALIDATED,
+            justification="Note de l'étude de cas mal reportée.",
+            user=second_jury_member,
+        )
+        assert set(Deliberation.objects.in_force()) == {original}
+        corrected = sign_all(
+            correction, jury_member, second_jury_member, django_capture_on_commit_callbacks
+        )
+        assert set(Deliberation.objects.in_force()) == {corrected}
+        original.refresh_from_db()
+        assert original.is_signed
+        assert original.decisions.get(bloc__number=2).decision == NOT_VALIDATED
+        text = pdf_text(corrected)
+        assert f"Procès-verbal rectificatif n° {corrected.pk}" in text
+        assert f"rectifie le procès-verbal n° {original.pk}" in text
+        assert "Erreur matérielle sur le bloc 2" in text
+
+    def test_publication_only_after_signature(
+        self,
+        deliberation,
+        scored,
+        jury_member,
+        second_jury_member,
+        admin_user,
+        django_capture_on_commit_callbacks,
+    ):
+        with pytest.raises(ValidationError, match="signé"):
+            publish_results(deliberation, by=admin_user)
+        decide_as_proposed(deliberation, scored, second_jury_member)
+        signed = sign_all(
+            deliberation, jury_member, second_jury_member, django_capture_on_commit_callbacks
+        )
+        published = publish_results(signed, by=admin_user)
+        assert published.published_at
+        with pytest.raises(ValidationError, match="déjà publiés"):
+            publish_results(signed, by=admin_user)
+
+
+class TestCapitalisation:
+    def test_validated_blocs_stay_acquired_and_resits_take_the_others(
+        self,
+        deliberation,
+        scored,
+        cohort,
+        trainer,
+        jury,
+        jury_member,
+        second_jury_member,
+        django_capture_on_commit_callbacks,
+    ):
+        decide_as_proposed(deliberation, scored, second_jury_member)
+        sign_all(deliberation, jury_member, second_jury_member, django_capture_on_commit_callbacks)
+
+        # A later session of bloc 1 no longer takes her; one of bloc 2 does, as a new attempt.
+        assert not open_session("M1.2", cohort, [trainer]).assessments.exists()
+        resit = open_session("M2.1", cohort, [trainer]).assessments.get()
+        assert resit.enrolment == scored and resit.attempt == 2
+        sit_bloc_again = [
+            open_session(code, cohort, [trainer]).assessments.get()
+            for code in ("M2.2", "M2.3", "M2.4", "M2.5")
+        ]
+        for assessment in [resit, *sit_bloc_again]:
+            fill(assessment, trainer, 3, submit=True)
+
+        second = open_deliberation(jury, cohort, by=None)
+        cells = deliberation_table(second)[0].cells
+        assert [(c.bloc.number, c.capitalised, c.due) for c in cells[:3]] == [
+            (1, True, False),
+            (2, False, True),
+            (3, True, False),
+        ]
+        assert cells[1].result.proposed_validated  # the re-sit's scores replace the first ones
+        with pytest.raises(ValidationError, match="capitalisation"):
+            record_decision(
+                second,
+                enrolment=scored,
+                bloc=bloc(scored, 1),
+                decision=VALIDATED,
+                user=second_jury_member,
+            )
+
+
+class TestPages:
+    def urls(self, deliberation, enrolment):
+        return [
+            reverse("evaluations:juries"),
+            reverse("evaluations:jury", args=[deliberation.jury_id]),
+            deliberation.get_absolute_url(),
+            reverse(
+                "evaluations:deliberation_candidate",
+                args=[deliberation.pk, enrolment.pk, bloc(enrolment, 1).pk],
+            ),
+        ]
+
+    def test_role_matrix(
+        self, client, login, deliberation, scored, trainer, outsider, admin_user, jury_member
+    ):
+        urls = self.urls(deliberation, scored)
+        for url in urls:
+            assert client.get(url).url.startswith("/connexion/"), url
+        for person in (trainer, outsider):
+            for url in urls:
+                assert login(person).get(url).status_code == 403, url
+        stranger = make_user("jury9", roles.JURY_MEMBER)
+        assert login(stranger).get(urls[2]).status_code == 404
+        assert "Jury de certification 2027" not in login(stranger).get(urls[0]).content.decode()
+        for person in (admin_user, jury_member):
+            for url in urls:
+                assert login(person).get(url).status_code == 200, url
+
+    def test_drill_down_shows_competences_and_comments(
+        self, login, deliberation, scored, jury_member
+    ):
+        from evaluations.models import Score
+
+        Score.objects.filter(criterion__competence__code="C1.2").update(comment="Bonne écoute")
+        page = login(jury_member).get(self.urls(deliberation, scored)[3]).content.decode()
+        assert "C1.2" in page and "acquise" in page
+        assert "Bonne écoute" in page
+
+    def test_deciding_and_signing_through_the_pages(
+        self,
+        login,
+        deliberation,
+        scored,
+        jury_member,
+        second_jury_member,
+        admin_user,
+        django_capture_on_commit_callbacks,
+    ):
+        client = login(second_jury_member)
+        decide = reverse("evaluations:decide", args=[deliberation.pk])
+        refused = client.post(
+            decide,
+            {"enrolment": scored.pk, "bloc": bloc(scored, 2).pk, "decision": "validated"},
+            follow=True,
+        )
+        assert "justification écrite est obligatoire" in refused.content.decode()
+        for number, decision in ((1, "validated"), (2, "not_validated"), (3, "validated")):
+            client.post(
+                decide,
+                {"enrolment": scored.pk, "bloc": bloc(scored, number).pk, "decision": decision},
+            )
+        client.post(reverse("evaluations:sign", args=[deliberation.pk]))
+        with django_capture_on_commit_callbacks(execute=True):
+            login(jury_member).post(reverse("evaluations:sign", args=[deliberation.pk]))
+        deliberation.refresh_from_db()
+        assert deliberation.is_signed
+        pdf = login(jury_member).get(reverse("evaluations:minutes", args=[deliberation.pk]))
+        assert pdf["Content-Type"] == "application/pdf"
+        assert b"".join(pdf.streaming_content).startswith(b"%PDF")
+        assert (
+            login(jury_member)
+            .post(reverse("evaluations:publish", args=[deliberation.pk]))
+            .status_code
+            == 403
+        )
+        login(admin_user).post(reverse("evaluations:publish", args=[deliberation.pk]))
+        deliberation.refresh_from_db()
+        assert deliberation.published_at
+
+    def test_deliberation_page_queries_stay_constant(
+        self, login, deliberation, scored, cohort, admin_user
+    ):
+        client = login(admin_user)
+
+        def count():
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(deliberation.get_absolute_url()).status_code == 200
+            return len(queries)
+
+        few = count()
+        bloc4 = bloc(scored, 4)
+        for number in range(200, 215):
+            enrol(
+                make_candidate(number),
+                cohort,
+                access_route=Enrolment.AccessRoute.VAE,
+                optional_blocs=[bloc4],
+                by=None,
+            )
+        assert count() == few
