@@ -476,3 +476,59 @@ class TestPages:
                 by=None,
             )
         assert count() == few
+
+
+class TestJuryOffice:
+    def test_creating_and_composing_a_jury_through_the_pages(
+        self, client, login, admin_user, referential, jury_member, second_jury_member, cohort
+    ):
+        url = reverse("evaluations:jury_create")
+        assert client.get(url).url.startswith("/connexion/")
+        assert login(jury_member).get(url).status_code == 403
+        office = login(admin_user)
+        office.post(
+            url,
+            {
+                "name": "Jury de printemps",
+                "certification_version": referential.pk,
+                "date": "2027-04-10",
+                "place": "Paris",
+            },
+        )
+        jury = referential.juries.get(name="Jury de printemps")
+        add = reverse("evaluations:jury_add_member", args=[jury.pk])
+        assert login(jury_member).post(add, {}).status_code == 403
+        office = login(admin_user)
+        office.post(add, {"user": jury_member.pk, "role": "president", "organisation": "CEFPF"})
+        office.post(add, {"user": second_jury_member.pk, "role": "member", "external": "on"})
+        page = office.get(jury.get_absolute_url()).content.decode()
+        assert "Composition conforme" in page
+        declare = reverse("evaluations:jury_declare", args=[jury.pk])
+        login(jury_member).post(declare)
+        assert jury.members.get(user=jury_member).has_declared
+        assert not jury.members.get(user=second_jury_member).has_declared
+        assert login(admin_user).post(declare).status_code == 403
+        response = login(admin_user).post(
+            reverse("evaluations:jury_open", args=[jury.pk]), {"cohort": cohort.pk}
+        )
+        deliberation = jury.deliberations.get()
+        assert response.url == deliberation.get_absolute_url()
+
+    def test_an_unlawful_jury_cannot_be_opened_from_its_page(
+        self, login, admin_user, referential, jury_member, cohort
+    ):
+        jury = create_jury(
+            name="Jury seul",
+            certification_version=referential,
+            date=cohort.start_date,
+            place="Paris",
+            by=None,
+        )
+        add_member(jury, user=jury_member, role="president", external=True, by=None)
+        page = login(admin_user).get(jury.get_absolute_url()).content.decode()
+        assert "ce jury ne peut pas délibérer" in page
+        response = login(admin_user).post(
+            reverse("evaluations:jury_open", args=[jury.pk]), {"cohort": cohort.pk}, follow=True
+        )
+        assert "collégial" in response.content.decode()
+        assert not jury.deliberations.exists()
