@@ -14,19 +14,12 @@ from .models import (
     EvaluationModality,
     GradingLevel,
 )
+from .referential import MENTION_FIELDS
 from .services import activate_version, archive_version, duplicate_version
 
 # What stays editable on a frozen version: the mentions printed on
 # certificates, which the certifier may only learn after registration.
-VERSION_MENTIONS = (
-    "certifier",
-    "rncp_code",
-    "registration_decision_date",
-    "national_level",
-    "european_level",
-    "nsf_codes",
-    "note",
-)
+VERSION_MENTIONS = (*MENTION_FIELDS, "note")
 
 
 class FrozenAwareMixin:

@@ -54,6 +54,17 @@ class CertificationVersion(models.Model):
     nsf_codes = models.CharField(
         "code(s) NSF", max_length=100, blank=True, help_text="Séparés par des virgules."
     )
+    certificate_prefix = models.CharField(
+        "préfixe des numéros de certificat",
+        max_length=10,
+        default="AP",
+        help_text="Les certificats sont numérotés PRÉFIXE-ANNÉE-NUMÉRO, par exemple AP-2027-00042.",
+    )
+    issue_place = models.CharField("lieu de délivrance", max_length=100, blank=True)
+    signatory_name = models.CharField(
+        "signataire (dirigeant du certificateur ou délégataire)", max_length=150, blank=True
+    )
+    signatory_title = models.CharField("qualité du signataire", max_length=150, blank=True)
     version = models.CharField("version", max_length=50)
     status = models.CharField("statut", max_length=10, choices=Status.choices, default=Status.DRAFT)
     scale_kind = models.CharField(

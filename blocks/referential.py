@@ -62,8 +62,25 @@ VERSION_FIELDS = [
     "national_level",
     "european_level",
     "nsf_codes",
+    "certificate_prefix",
+    "issue_place",
+    "signatory_name",
+    "signatory_title",
     "competence_threshold",
     "note",
+]
+# The mentions printed on certificates, kept as they are by write_structure.
+MENTION_FIELDS = [
+    "certifier",
+    "rncp_code",
+    "registration_decision_date",
+    "national_level",
+    "european_level",
+    "nsf_codes",
+    "certificate_prefix",
+    "issue_place",
+    "signatory_name",
+    "signatory_title",
 ]
 BLOC_FIELDS = ["number", "title", "optional", "validity_years", "note"]
 ACTIVITY_FIELDS = ["code", "title", "note"]
@@ -201,6 +218,10 @@ class _Validator:
             "national_level": cleaned["national_level"],
             "european_level": cleaned["european_level"],
             "nsf_codes": cleaned["nsf_codes"],
+            "certificate_prefix": cleaned["certificate_prefix"],
+            "issue_place": cleaned["issue_place"],
+            "signatory_name": cleaned["signatory_name"],
+            "signatory_title": cleaned["signatory_title"],
             "competence_threshold": cleaned["competence_threshold"],
             "grading_scale": scale,
             "note": cleaned["note"],
@@ -477,6 +498,10 @@ def export_version(version):
             "national_level": version.national_level,
             "european_level": version.european_level,
             "nsf_codes": version.nsf_codes,
+            "certificate_prefix": version.certificate_prefix,
+            "issue_place": version.issue_place,
+            "signatory_name": version.signatory_name,
+            "signatory_title": version.signatory_title,
             "competence_threshold": version.competence_threshold,
             "grading_scale": {
                 "kind": version.scale_kind,
@@ -553,16 +578,7 @@ def write_structure(version, canonical):
     identity = canonical["certification"]
     scale = identity["grading_scale"]
     version.status = CertificationVersion.Status.DRAFT
-    for field in (
-        "certifier",
-        "rncp_code",
-        "registration_decision_date",
-        "national_level",
-        "european_level",
-        "nsf_codes",
-        "competence_threshold",
-        "note",
-    ):
+    for field in (*MENTION_FIELDS, "competence_threshold", "note"):
         setattr(version, field, identity[field])
     version.scale_kind = scale["kind"]
     version.numeric_max = scale["numeric_max"]

@@ -9,6 +9,7 @@ from django.db.models import Count, Q
 
 from .models import AuditEvent, CertificationVersion, Competence, ReferentialFrozen
 from .referential import (
+    MENTION_FIELDS,
     FileProblem,
     ReferentialFileError,
     export_version,
@@ -114,6 +115,22 @@ def duplicate_version(version, *, new_label, by):
     return copy
 
 
+def _same_referential(stored, loaded, version):
+    """Identical files, or, for a frozen version, the same structure: the
+    certificate mentions the office entered since (RNCP code, signatory…) are
+    its own and are kept, not overwritten by the file."""
+    if stored == loaded:
+        return True
+
+    def structure(data):
+        certification = {
+            key: value for key, value in data["certification"].items() if key not in MENTION_FIELDS
+        }
+        return {**data, "certification": certification}
+
+    return version.is_frozen and structure(stored) == structure(loaded)
+
+
 @dataclass(frozen=True)
 class LoadResult:
     version: CertificationVersion
@@ -133,7 +150,7 @@ def load_referential(text, *, actor=None):
             .filter(title=identity["title"], version=identity["version"])
             .first()
         )
-        if version is not None and export_version(version) == canonical:
+        if version is not None and _same_referential(export_version(version), canonical, version):
             return LoadResult(version, "unchanged")
         if version is not None:
             try:

@@ -7,6 +7,28 @@ from . import views
 admin.site.site_header = "Administration de la certification"
 admin.site.site_title = "Certification"
 
+certificates = (
+    [
+        path("verifier/", views.verify_form, name="verify_form"),
+        path("verifier/<str:code>/", views.verify, name="verify"),
+        path("certificats/", views.certificate_list, name="certificates"),
+        path("certificats/delivrer/", views.certificate_issue, name="issue"),
+        path("certificats/impression/", views.print_start, name="print_start"),
+        path("certificats/impression/<int:pk>/", views.print_job, name="print_job"),
+        path(
+            "certificats/impression/<int:pk>/fichier.<str:kind>",
+            views.print_job_file,
+            name="print_job_file",
+        ),
+        path("certificats/<str:number>/", views.certificate_detail, name="certificate"),
+        path("certificats/<str:number>/pdf/", views.certificate_pdf, name="certificate_pdf"),
+        path("certificats/<str:number>/revoquer/", views.certificate_revoke, name="revoke"),
+        path("certificats/<str:number>/reediter/", views.certificate_reissue, name="reissue"),
+        path("mes-certificats/", views.my_certificates, name="mine"),
+    ],
+    "certification",
+)
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("connexion/", auth_views.LoginView.as_view(), name="login"),
@@ -30,5 +52,6 @@ urlpatterns = [
     path("referentiel/", include("blocks.urls")),
     path("", include("candidates.urls")),
     path("", include("evaluations.urls")),
+    path("", include(certificates)),
     path("admin/", admin.site.urls),
 ]

@@ -1,7 +1,26 @@
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from candidates import roles
+from candidates.models import Enrolment
+from candidates.roles import ADMIN, CANDIDATE, role_required
+from evaluations.models import BlocDecision, Deliberation
+
+from .models import Certificate, PrintJob
+from .printing import due_titles, start_print_job
+from .services import (
+    due_bloc_decisions,
+    issue_bloc_certificate,
+    issue_title_certificate,
+    reissue_certificate,
+    revoke_certificate,
+)
 
 
 @login_required
@@ -15,3 +34,178 @@ def home(request):
     if roles.JURY_MEMBER in user_roles:
         return redirect("evaluations:juries")
     return render(request, "certification/no_role.html")
+
+
+# --- Public verification ------------------------------------------------------
+
+
+class VerificationForm(forms.Form):
+    code = forms.CharField(label="Code de vérification", max_length=64, strip=True)
+
+
+def verify_form(request):
+    form = VerificationForm(request.GET or None)
+    if form.is_valid():
+        return redirect("certification:verify", code=form.cleaned_data["code"])
+    return render(request, "certification/verify_form.html", {"form": form})
+
+
+def verify(request, code):
+    """Public: what the certificate certifies and its status. Unknown codes get
+    one neutral answer; no birth date is shown."""
+    certificate = (
+        Certificate.objects.select_related("superseded_by").filter(verification_code=code).first()
+    )
+    if certificate is None:
+        return render(request, "certification/verify_unknown.html", status=404)
+    return render(request, "certification/verify.html", {"certificate": certificate})
+
+
+# --- The office -----------------------------------------------------------------
+
+
+def get_certificate_for_user(user, number):
+    certificates = Certificate.objects.select_related("candidate", "superseded_by", "bloc")
+    if not roles.is_admin(user):
+        certificates = certificates.filter(candidate__user=user)
+    return get_object_or_404(certificates, number=number)
+
+
+@role_required(ADMIN)
+def certificate_list(request):
+    deliberations = (
+        Deliberation.objects.in_force().select_related("jury", "cohort").order_by("-signed_at")
+    )
+    due = [
+        (deliberation, list(due_bloc_decisions(deliberation)), due_titles(deliberation))
+        for deliberation in deliberations
+    ]
+    certificates = Certificate.objects.select_related("candidate").order_by("-year", "-sequence")
+    query = request.GET.get("q", "").strip()
+    if query:
+        certificates = certificates.filter(
+            Q(number__icontains=query)
+            | Q(candidate__birth_name__icontains=query)
+            | Q(candidate__usage_name__icontains=query)
+        )
+    return render(
+        request,
+        "certification/certificate_list.html",
+        {
+            "due": [entry for entry in due if entry[1] or entry[2]],
+            "deliberations": deliberations,
+            "certificates": certificates[:200],
+            "query": query,
+            "jobs": PrintJob.objects.select_related("deliberation__jury")[:10],
+        },
+    )
+
+
+@require_POST
+@role_required(ADMIN)
+def certificate_issue(request):
+    try:
+        if "decision" in request.POST:
+            decision = get_object_or_404(BlocDecision, pk=request.POST["decision"])
+            certificate = issue_bloc_certificate(decision, by=request.user)
+        else:
+            enrolment = get_object_or_404(Enrolment, pk=request.POST.get("enrolment"))
+            certificate = issue_title_certificate(enrolment, by=request.user)
+    except (ValidationError, ValueError) as error:
+        for message in getattr(error, "messages", [str(error)]):
+            messages.error(request, message)
+        return redirect("certification:certificates")
+    messages.success(request, f"Certificat n° {certificate.number} délivré.")
+    return redirect(certificate)
+
+
+@role_required(ADMIN, CANDIDATE)
+def certificate_detail(request, number):
+    certificate = get_certificate_for_user(request.user, number)
+    return render(
+        request,
+        "certification/certificate_detail.html",
+        {"certificate": certificate, "is_admin": roles.is_admin(request.user)},
+    )
+
+
+@role_required(ADMIN, CANDIDATE)
+def certificate_pdf(request, number):
+    certificate = get_certificate_for_user(request.user, number)
+    if not certificate.pdf:
+        raise Http404("Le PDF de ce certificat n'est pas encore produit.")
+    return FileResponse(
+        certificate.pdf.open("rb"),
+        content_type="application/pdf",
+        filename=f"certificat-{certificate.number}.pdf",
+    )
+
+
+@require_POST
+@role_required(ADMIN)
+def certificate_revoke(request, number):
+    certificate = get_certificate_for_user(request.user, number)
+    try:
+        revoke_certificate(certificate, reason=request.POST.get("reason", ""), by=request.user)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, f"Certificat n° {certificate.number} révoqué.")
+    return redirect(certificate)
+
+
+@require_POST
+@role_required(ADMIN)
+def certificate_reissue(request, number):
+    certificate = get_certificate_for_user(request.user, number)
+    try:
+        new = reissue_certificate(certificate, by=request.user)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect(certificate)
+    messages.success(
+        request, f"Certificat réédité : n° {new.number} remplace n° {certificate.number}."
+    )
+    return redirect(new)
+
+
+@role_required(CANDIDATE)
+def my_certificates(request):
+    certificates = Certificate.objects.filter(candidate__user=request.user).order_by(
+        "-year", "-sequence"
+    )
+    return render(request, "certification/my_certificates.html", {"certificates": certificates})
+
+
+@require_POST
+@role_required(ADMIN)
+def print_start(request):
+    deliberation = get_object_or_404(Deliberation, pk=request.POST.get("deliberation"))
+    try:
+        job = start_print_job(deliberation, by=request.user)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect("certification:certificates")
+    return redirect(job)
+
+
+@role_required(ADMIN)
+def print_job(request, pk):
+    job = get_object_or_404(PrintJob.objects.select_related("deliberation__jury"), pk=pk)
+    return render(request, "certification/print_job.html", {"job": job})
+
+
+@role_required(ADMIN)
+def print_job_file(request, pk, kind):
+    job = get_object_or_404(PrintJob, pk=pk)
+    stored = job.merged_pdf if kind == "pdf" else job.archive
+    if not stored:
+        raise Http404
+    return FileResponse(
+        stored.open("rb"),
+        content_type="application/pdf" if kind == "pdf" else "application/zip",
+        filename=f"impression-{job.pk}.{kind}",
+    )

@@ -252,3 +252,17 @@ def test_an_active_file_must_be_complete(db):
 def test_dump_is_stable_utf8():
     text = dump_referential({"titre": "Maîtrisé"})
     assert text == '{\n  "titre": "Maîtrisé"\n}\n'
+
+
+def test_reloading_keeps_the_mentions_the_office_entered(referential):
+    referential.rncp_code = "RNCP12345"
+    referential.signatory_name = "Jeanne Delorme"
+    referential.save()
+    result = load_referential(SHIPPED_FILE.read_text(encoding="utf-8"))
+    assert result.outcome == "unchanged"
+    referential.refresh_from_db()
+    assert (referential.rncp_code, referential.signatory_name) == ("RNCP12345", "Jeanne Delorme")
+    changed = shipped()
+    changed["blocs"][0]["title"] = "Autre intitulé"
+    with pytest.raises(ReferentialFileError, match="figée"):
+        load_referential(json.dumps(changed))

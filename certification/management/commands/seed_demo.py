@@ -30,6 +30,9 @@ from evaluations.services import (
     save_grid,
 )
 
+from ...models import Certificate
+from ...services import due_bloc_decisions, issue_bloc_certificate
+
 DEMO_PASSWORD = "demo1234"
 DEMO_USERS = [
     # username, first name, last name, role
@@ -69,6 +72,7 @@ class Command(BaseCommand):
             jury = self.ensure_jury(cohort, users)
             sessions = self.ensure_sessions(cohort, users, jury)
             deliberation = self.ensure_deliberation(jury, cohort, users)
+            certificates = self.ensure_certificates(deliberation, users)
         self.stdout.write(
             f"Promotion « {cohort} » : {cohort.enrolments.count()} inscrits "
             f"({len(plan.to_create)} ajoutés par l'import d'exemple)."
@@ -77,6 +81,10 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Jury « {jury} » : {deliberation} signée et publiée "
             "(Emma Petit valide les blocs 1 et 3, pas le bloc 2)."
+        )
+        self.stdout.write(
+            f"Certificats de démonstration d'Emma Petit : {', '.join(certificates)} "
+            "(mentions RNCP fictives, marquées « DÉMO »)."
         )
         self.stdout.write(f"Comptes de démonstration (mot de passe « {DEMO_PASSWORD} ») :")
         for username, first, last, role in DEMO_USERS:
@@ -194,6 +202,29 @@ class Command(BaseCommand):
         sign_minutes(deliberation, user=users["jury2"])
         sign_minutes(deliberation, user=users["jury1"])
         return publish_results(deliberation, by=users["admin"])
+
+    def ensure_certificates(self, deliberation, users):
+        """Fictional mentions (the real ones are the certifier's to enter), then
+        the demo candidate's bloc certificates."""
+        version = deliberation.jury.certification_version
+        if not version.rncp_code:
+            version.rncp_code = "RNCP-DÉMO"
+            version.registration_decision_date = datetime.date(2024, 1, 1)
+            version.national_level = "DÉMO"
+            version.european_level = "niveau DÉMO"
+            version.nsf_codes = "DÉMO"
+            version.issue_place = "Paris"
+            version.signatory_name = "Signataire de démonstration"
+            version.signatory_title = "Direction du CEFPF (démo)"
+            version.save()
+        for decision in due_bloc_decisions(deliberation).filter(
+            enrolment__candidate__user=users["candidat"]
+        ):
+            issue_bloc_certificate(decision, by=users["admin"])
+        return [
+            certificate.number
+            for certificate in Certificate.objects.filter(candidate__user=users["candidat"])
+        ]
 
     def ensure_sessions(self, cohort, users, jury):
         """One session per modality of blocs 1 to 3: most scored and closed, two

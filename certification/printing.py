@@ -1,0 +1,99 @@
+"""Printing for the office: every certificate a signed deliberation makes due,
+generated in a background task that takes ids, then one merged PDF and a ZIP."""
+
+import io
+import zipfile
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F
+from django_tasks import task
+from pypdf import PdfWriter
+
+from blocks.services import record_event
+from evaluations.models import Deliberation
+
+from .models import Certificate, PrintJob
+from .services import (
+    due_bloc_decisions,
+    issue_bloc_certificate,
+    issue_title_certificate,
+    store_pdf,
+    title_status,
+)
+
+
+def due_titles(deliberation):
+    """Enrolments of the deliberation whose title is due and not yet issued."""
+    holders = Certificate.objects.valid().filter(kind=Certificate.Kind.TITLE)
+    enrolments = (
+        deliberation.cohort.enrolments.filter(decisions__deliberation=deliberation)
+        .distinct()
+        .exclude(candidate__in=holders.values("candidate"))
+    )
+    return [enrolment for enrolment in enrolments if title_status(enrolment)[0]]
+
+
+def start_print_job(deliberation, *, by, enqueue=True):
+    """Create the job; with `enqueue`, the task runs it after commit (inline or
+    by a worker, depending on the task backend)."""
+    if not Deliberation.objects.in_force().filter(pk=deliberation.pk).exists():
+        raise ValidationError("Seul un procès-verbal signé et en vigueur donne lieu à impression.")
+    with transaction.atomic():
+        job = PrintJob.objects.create(
+            deliberation=deliberation,
+            created_by=by,
+            total=due_bloc_decisions(deliberation).count() + len(due_titles(deliberation)),
+        )
+        record_event(actor=by, action="certification.print.requested", target=job)
+        job_id = job.pk
+        if enqueue:
+            transaction.on_commit(lambda: print_certificates.enqueue(job_id))
+    return job
+
+
+@task()
+def print_certificates(job_id):
+    """Issue what is due (each certificate in its own transaction), then bundle."""
+    job = PrintJob.objects.select_related("deliberation", "created_by").get(pk=job_id)
+    PrintJob.objects.filter(pk=job_id).update(status=PrintJob.Status.RUNNING)
+    try:
+        for decision in due_bloc_decisions(job.deliberation):
+            issue_bloc_certificate(decision, by=job.created_by)
+            _one_more(job)
+        for enrolment in due_titles(job.deliberation):
+            issue_title_certificate(enrolment, by=job.created_by)
+            _one_more(job)
+        certificates = list(
+            Certificate.objects.valid().filter(deliberation=job.deliberation).order_by("sequence")
+        )
+        job.certificates.set(certificates)
+        _bundle(job, [store_pdf(certificate.pk) for certificate in certificates])
+        PrintJob.objects.filter(pk=job_id).update(status=PrintJob.Status.DONE)
+    except ValidationError as error:
+        PrintJob.objects.filter(pk=job_id).update(
+            status=PrintJob.Status.FAILED, error=" ".join(error.messages)
+        )
+
+
+def _one_more(job):
+    PrintJob.objects.filter(pk=job.pk).update(done=F("done") + 1)
+
+
+def _bundle(job, certificates):
+    writer = PdfWriter()
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for certificate in certificates:
+            with certificate.pdf.open("rb") as stored:
+                data = stored.read()
+            writer.append(io.BytesIO(data))
+            bundle.writestr(f"{certificate.number}.pdf", data)
+    merged = io.BytesIO()
+    writer.write(merged)
+    job.merged_pdf.save(f"impression-{job.pk}.pdf", ContentFile(merged.getvalue()), save=False)
+    job.archive.save(f"impression-{job.pk}.zip", ContentFile(archive.getvalue()), save=False)
+    PrintJob.objects.filter(pk=job.pk).update(
+        merged_pdf=job.merged_pdf.name, archive=job.archive.name
+    )

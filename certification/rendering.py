@@ -1,0 +1,43 @@
+"""Certificate to PDF bytes: a Django template rendered by WeasyPrint.
+
+Everything printed comes from the certificate's frozen mentions, so that a
+re-render (never needed in normal use) would print the same text."""
+
+import base64
+import datetime
+
+import segno
+from django.conf import settings
+from django.template.loader import render_to_string
+from weasyprint import HTML
+
+
+def qr_data_uri(url):
+    """A vector (SVG) QR code, so that it prints sharp at any size."""
+    svg = segno.make(url, error="m").svg_inline(scale=4, border=0, dark="#000")
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+def certificate_html(certificate):
+    mentions = certificate.mentions
+    return render_to_string(
+        "certification/certificate_pdf.html",
+        {
+            "certificate": certificate,
+            "m": mentions,
+            "issue_date": datetime.date.fromisoformat(mentions["issue_date"]),
+            "jury_date": datetime.date.fromisoformat(mentions["jury_date"]),
+            "birth_date": datetime.date.fromisoformat(mentions["holder_birth_date"]),
+            "decision_date": datetime.date.fromisoformat(mentions["registration_decision_date"]),
+            "verification_url": certificate.public_url,
+            "qr": qr_data_uri(certificate.public_url),
+        },
+    )
+
+
+def render_html(html):
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+
+
+def render_certificate(certificate):
+    return render_html(certificate_html(certificate))

@@ -1,0 +1,331 @@
+"""Issuing, revoking and re-issuing certificates.
+
+Layer one of the PDF pipeline (DESIGN.md): the record is created and numbered
+under a lock and a unique constraint; the PDF is rendered after commit
+(rendering.py) and stored, never re-rendered on download.
+"""
+
+import secrets
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from blocks.services import record_event
+from candidates.models import Candidate
+from evaluations.deliberations import validated_blocs
+from evaluations.models import BlocDecision, Deliberation
+
+from .models import Certificate, CertificateCounter
+
+# Each mandatory mention of a certificate (France Compétences), as named when missing.
+MANDATORY_MENTIONS = {
+    "rncp_code": "le code RNCP",
+    "registration_decision_date": "la date de la décision d'enregistrement de France Compétences",
+    "certifier": "le nom du certificateur",
+    "title": "l'intitulé exact de la certification",
+    "national_level": "le niveau (nomenclature nationale)",
+    "european_level": "le niveau européen",
+    "nsf_codes": "le ou les codes NSF",
+    "holder_birth_name": "le nom de naissance du titulaire",
+    "holder_first_names": "les prénoms du titulaire",
+    "holder_birth_date": "la date de naissance du titulaire",
+    "issue_place": "le lieu de délivrance",
+    "issue_date": "la date de délivrance",
+    "signatory_name": "le nom du signataire",
+    "signatory_title": "la qualité du signataire",
+}
+
+
+def gather_mentions(*, candidate, deliberation, bloc=None, validated=(), issue_date):
+    """Every printed mention, as it will be frozen in the certificate."""
+    version = deliberation.jury.certification_version
+    mentions = {
+        "title": version.title,
+        "version": version.version,
+        "certifier": version.certifier,
+        "rncp_code": version.rncp_code,
+        "registration_decision_date": (
+            version.registration_decision_date.isoformat()
+            if version.registration_decision_date
+            else ""
+        ),
+        "national_level": version.national_level,
+        "european_level": version.european_level,
+        "nsf_codes": version.nsf_codes,
+        "holder_name": candidate.full_name,
+        "holder_birth_name": candidate.birth_name,
+        "holder_usage_name": candidate.usage_name,
+        "holder_first_names": candidate.first_names,
+        "holder_birth_date": candidate.birth_date.isoformat() if candidate.birth_date else "",
+        "holder_birth_place": (
+            f"{candidate.birth_commune}, {candidate.birth_country}".strip(", ")
+            if candidate.birth_country
+            else f"{candidate.birth_commune} ({candidate.birth_insee_code})"
+        ),
+        "jury_name": deliberation.jury.name,
+        "jury_date": deliberation.jury.date.isoformat(),
+        "minutes_number": deliberation.pk,
+        "issue_place": version.issue_place,
+        "issue_date": issue_date.isoformat(),
+        "signatory_name": version.signatory_name,
+        "signatory_title": version.signatory_title,
+    }
+    if bloc is not None:
+        mentions["bloc"] = {
+            "number": bloc.number,
+            "title": bloc.title,
+            "optional": bloc.optional,
+            "competences": [
+                {"code": c.code, "statement": c.statement}
+                for c in bloc.competences.order_by("order")
+            ],
+        }
+    else:
+        mentions["blocs"] = [
+            {"number": b.number, "title": b.title, "optional": b.optional} for b in validated
+        ]
+    return mentions
+
+
+def missing_mentions(mentions):
+    return [label for key, label in MANDATORY_MENTIONS.items() if not mentions.get(key)]
+
+
+def _refuse_if_incomplete(mentions):
+    missing = missing_mentions(mentions)
+    if missing:
+        raise ValidationError(
+            "Délivrance impossible : il manque "
+            + ", ".join(missing)
+            + ". Complétez la version de la certification ou la fiche du candidat."
+        )
+
+
+def allocate_number(prefix, year):
+    """The next rank of the year, taken under a row lock: no gap, no duplicate."""
+    counter = CertificateCounter.objects.select_for_update().filter(year=year).first()
+    if counter is None:
+        try:
+            with transaction.atomic():
+                CertificateCounter.objects.create(year=year)
+        except IntegrityError:
+            pass  # created meanwhile by another issue: lock theirs
+        counter = CertificateCounter.objects.select_for_update().get(year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return counter.last, f"{prefix}-{year}-{counter.last:05d}"
+
+
+def _create(*, kind, candidate, enrolment, deliberation, mentions, by, bloc=None, decision=None):
+    _refuse_if_incomplete(mentions)
+    year = int(mentions["issue_date"][:4])
+    prefix = deliberation.jury.certification_version.certificate_prefix
+    sequence, number = allocate_number(prefix, year)
+    certificate = Certificate.objects.create(
+        kind=kind,
+        number=number,
+        year=year,
+        sequence=sequence,
+        verification_code=secrets.token_urlsafe(24),  # 192 random bits
+        candidate=candidate,
+        enrolment=enrolment,
+        bloc=bloc,
+        decision=decision,
+        deliberation=deliberation,
+        mentions=mentions,
+        issued_by=by if by is not None and by.is_authenticated else None,
+    )
+    record_event(
+        actor=by,
+        action="certification.certificate.issued",
+        target=certificate,
+        data={"number": number, "kind": kind},
+    )
+    certificate_id = certificate.pk
+    transaction.on_commit(lambda: store_pdf(certificate_id))
+    return certificate
+
+
+def _lock_holder(candidate_id):
+    # One issue at a time per candidate: no two valid certificates for one bloc.
+    return Candidate.objects.select_for_update().get(pk=candidate_id)
+
+
+def issue_bloc_certificate(decision, *, by):
+    """Issue the certificate of a bloc validated in a signed deliberation in force."""
+    with transaction.atomic():
+        decision = BlocDecision.objects.select_related(
+            "enrolment", "bloc", "deliberation__jury__certification_version"
+        ).get(pk=decision.pk)
+        candidate = _lock_holder(decision.enrolment.candidate_id)
+        if not decision.is_validated:
+            raise ValidationError(
+                f"Le bloc {decision.bloc.number} n'a pas été validé par le jury : "
+                "aucun certificat ne peut être délivré."
+            )
+        if not Deliberation.objects.in_force().filter(pk=decision.deliberation_id).exists():
+            raise ValidationError("La décision ne vient pas d'un procès-verbal signé en vigueur.")
+        existing = Certificate.objects.valid().filter(candidate=candidate, bloc=decision.bloc)
+        if existing.exists():
+            raise ValidationError(
+                f"Un certificat valide existe déjà pour ce bloc : n° {existing.get().number}."
+            )
+        mentions = gather_mentions(
+            candidate=candidate,
+            deliberation=decision.deliberation,
+            bloc=decision.bloc,
+            issue_date=timezone.localdate(),
+        )
+        return _create(
+            kind=Certificate.Kind.BLOC,
+            candidate=candidate,
+            enrolment=decision.enrolment,
+            deliberation=decision.deliberation,
+            bloc=decision.bloc,
+            decision=decision,
+            mentions=mentions,
+            by=by,
+        )
+
+
+def title_status(enrolment):
+    """(due, validated blocs, deliberation that completed it) for the title:
+    due once every mandatory bloc is validated, across deliberations."""
+    version = enrolment.cohort.certification_version
+    acquired = validated_blocs(type(enrolment).objects.filter(pk=enrolment.pk))[enrolment.pk]
+    blocs = list(version.blocs.order_by("number"))
+    validated = [bloc for bloc in blocs if bloc.pk in acquired]
+    due = all(bloc.pk in acquired for bloc in blocs if not bloc.optional)
+    latest = (
+        Deliberation.objects.in_force()
+        .filter(
+            decisions__enrolment__candidate_id=enrolment.candidate_id,
+            decisions__decision=BlocDecision.Decision.VALIDATED,
+        )
+        .order_by("-signed_at")
+        .first()
+    )
+    return due, validated, latest
+
+
+def issue_title_certificate(enrolment, *, by):
+    with transaction.atomic():
+        candidate = _lock_holder(enrolment.candidate_id)
+        due, validated, deliberation = title_status(enrolment)
+        if not due:
+            raise ValidationError(
+                "Le titre n'est délivré que lorsque tous les blocs obligatoires sont validés."
+            )
+        if Certificate.objects.valid().filter(candidate=candidate, kind="title").exists():
+            raise ValidationError("Un parchemin valide du titre existe déjà pour ce candidat.")
+        mentions = gather_mentions(
+            candidate=candidate,
+            deliberation=deliberation,
+            validated=validated,
+            issue_date=timezone.localdate(),
+        )
+        return _create(
+            kind=Certificate.Kind.TITLE,
+            candidate=candidate,
+            enrolment=enrolment,
+            deliberation=deliberation,
+            mentions=mentions,
+            by=by,
+        )
+
+
+def revoke_certificate(certificate, *, reason, by):
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Indiquez le motif de la révocation.")
+    with transaction.atomic():
+        certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        if certificate.status != Certificate.Status.VALID:
+            raise ValidationError("Seul un certificat valide peut être révoqué.")
+        certificate.status = Certificate.Status.REVOKED
+        certificate.revoked_at = timezone.now()
+        certificate.revocation_reason = reason
+        certificate.save(update_fields=["status", "revoked_at", "revocation_reason"])
+        record_event(
+            actor=by,
+            action="certification.certificate.revoked",
+            target=certificate,
+            data={"reason": reason},
+        )
+    return certificate
+
+
+def reissue_certificate(certificate, *, by):
+    """A new certificate from the holder's current identity (after a correction);
+    the old one is marked superseded and points to the new one."""
+    with transaction.atomic():
+        _lock_holder(certificate.candidate_id)
+        old = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        if old.status != Certificate.Status.VALID:
+            raise ValidationError("Seul un certificat valide peut être réédité.")
+        candidate = Candidate.objects.get(pk=old.candidate_id)
+        deliberation = old.deliberation
+        if old.kind == Certificate.Kind.BLOC:
+            mentions = gather_mentions(
+                candidate=candidate,
+                deliberation=deliberation,
+                bloc=old.bloc,
+                issue_date=timezone.localdate(),
+            )
+        else:
+            _, validated, deliberation = title_status(old.enrolment)
+            mentions = gather_mentions(
+                candidate=candidate,
+                deliberation=deliberation,
+                validated=validated,
+                issue_date=timezone.localdate(),
+            )
+        _refuse_if_incomplete(mentions)
+        old.status = Certificate.Status.SUPERSEDED
+        old.save(update_fields=["status"])
+        new = _create(
+            kind=old.kind,
+            candidate=candidate,
+            enrolment=old.enrolment,
+            deliberation=deliberation,
+            bloc=old.bloc,
+            decision=old.decision,
+            mentions=mentions,
+            by=by,
+        )
+        old.superseded_by = new
+        old.save(update_fields=["superseded_by"])
+        record_event(
+            actor=by,
+            action="certification.certificate.superseded",
+            target=old,
+            data={"by": new.number},
+        )
+    return new
+
+
+def store_pdf(certificate_id):
+    """Render once and keep the file; a stored PDF is never rendered again."""
+    from .rendering import render_certificate
+
+    certificate = Certificate.objects.get(pk=certificate_id)
+    if not certificate.pdf:
+        certificate.pdf.save(
+            f"{certificate.number}.pdf", ContentFile(render_certificate(certificate)), save=True
+        )
+    return certificate
+
+
+def due_bloc_decisions(deliberation):
+    """Validated decisions of the deliberation whose certificate is not yet issued."""
+    certified = Certificate.objects.valid().filter(
+        candidate=OuterRef("enrolment__candidate"), bloc=OuterRef("bloc")
+    )
+    return (
+        deliberation.decisions.filter(decision=BlocDecision.Decision.VALIDATED)
+        .exclude(Exists(certified))
+        .select_related("enrolment__candidate", "bloc")
+    )

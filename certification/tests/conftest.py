@@ -1,0 +1,70 @@
+import datetime
+
+import pytest
+
+from evaluations.deliberations import open_deliberation, record_decision
+from evaluations.models import BlocDecision
+from evaluations.tests.test_deliberation import bloc, decide_as_proposed, sign_all, sit_bloc
+
+
+@pytest.fixture
+def mentions(referential):
+    """Every mandatory mention of the certification version filled in."""
+    referential.rncp_code = "RNCP99999"
+    referential.registration_decision_date = datetime.date(2024, 3, 28)
+    referential.national_level = "5"
+    referential.european_level = "niveau 5"
+    referential.nsf_codes = "323t"
+    referential.issue_place = "Paris"
+    referential.signatory_name = "Jeanne Delorme"
+    referential.signatory_title = "Directrice du CEFPF"
+    referential.save()
+    return referential
+
+
+@pytest.fixture
+def signed(
+    mentions,
+    cohort,
+    candidate,
+    trainer,
+    jury,
+    jury_member,
+    second_jury_member,
+    django_capture_on_commit_callbacks,
+):
+    """Emma validated blocs 1 and 3, not bloc 2, in a signed deliberation."""
+    sit_bloc(cohort, 1, 2, trainer=trainer, jury=jury)
+    sit_bloc(cohort, 2, 1, trainer=trainer, jury=jury)
+    sit_bloc(cohort, 3, 3, trainer=trainer, jury=jury)
+    deliberation = open_deliberation(jury, cohort, by=None)
+    decide_as_proposed(deliberation, candidate.enrolments.get(), second_jury_member)
+    return sign_all(
+        deliberation, jury_member, second_jury_member, django_capture_on_commit_callbacks
+    )
+
+
+@pytest.fixture
+def decision(signed):
+    """Emma's validated bloc 1."""
+    return signed.decisions.get(bloc__number=1)
+
+
+@pytest.fixture
+def all_validated(
+    signed, candidate, jury_member, second_jury_member, django_capture_on_commit_callbacks
+):
+    """A rectifying PV where Emma also validates bloc 2: the title is due."""
+    from evaluations.deliberations import rectify
+
+    correction = rectify(signed, reason="Bloc 2 : note mal reportée", user=jury_member)
+    enrolment = candidate.enrolments.get()
+    record_decision(
+        correction,
+        enrolment=enrolment,
+        bloc=bloc(enrolment, 2),
+        decision=BlocDecision.Decision.VALIDATED,
+        justification="Note corrigée.",
+        user=second_jury_member,
+    )
+    return sign_all(correction, jury_member, second_jury_member, django_capture_on_commit_callbacks)
