@@ -266,10 +266,8 @@ def deliberation_candidate(request, pk, enrolment_pk, bloc_pk):
     """Drill-down: one candidate's bloc, competence by competence, with the
     assessors' comments."""
     deliberation = get_deliberation_for_user(request.user, pk)
-    row = next(
-        (r for r in service.deliberation_table(deliberation) if r.enrolment.pk == enrolment_pk),
-        None,
-    )
+    enrolment = get_object_or_404(Enrolment, pk=enrolment_pk, cohort=deliberation.cohort)
+    row = next(iter(service.deliberation_table(deliberation, only=enrolment)), None)
     cell = next((c for c in row.cells if c.bloc.pk == bloc_pk), None) if row else None
     if cell is None or cell.result is None:
         raise Http404

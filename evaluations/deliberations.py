@@ -208,8 +208,9 @@ class BlocCell:
     decision: BlocDecision | None
 
 
-def deliberation_table(deliberation):
-    """Every active candidate of the cohort, bloc by bloc: proposal and decision."""
+def deliberation_table(deliberation, *, only=None):
+    """Every active candidate of the cohort (or only the enrolment `only`), bloc
+    by bloc: proposal and decision."""
     version = deliberation.jury.certification_version
     blocs = list(version.blocs.order_by("number"))
     enrolments = (
@@ -217,6 +218,8 @@ def deliberation_table(deliberation):
         .select_related("candidate")
         .prefetch_related("optional_blocs")
     )
+    if only is not None:
+        enrolments = enrolments.filter(pk=only.pk)
     rules = version_rules(version)
     structure = bloc_structure(version)
     values = submitted_values(enrolments)
@@ -342,7 +345,7 @@ def record_decision(deliberation, *, enrolment, bloc, decision, justification=""
 
 
 def _cell(deliberation, enrolment, bloc):
-    for row in deliberation_table(deliberation):
+    for row in deliberation_table(deliberation, only=enrolment):
         if row.enrolment.pk == enrolment.pk:
             for cell in row.cells:
                 if cell.bloc.pk == bloc.pk:

@@ -329,3 +329,22 @@ class TestPrinting:
         assert re.search(r"bloc 1 « Préparation", text) and re.search(r"bloc 3 « Suivi", text)
         with pytest.raises(CommandError, match="Aucun procès-verbal signé"):
             call_command("print_certificates", "--jury", "Inconnu", "--out", str(out))
+
+
+def test_the_benchmark_script_measures_both_in_one_run():
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    run = subprocess.run(
+        [sys.executable, "scripts/benchmark_certificates.py", "2"],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={k: v for k, v in __import__("os").environ.items() if k != "DATABASE_URL"},
+    )
+    assert run.returncode == 0, run.stderr
+    assert "Certificats : 2" in run.stdout
+    assert re.search(r"Rapport chaîne complète / WeasyPrint seul : \d+\.\d\d", run.stdout)

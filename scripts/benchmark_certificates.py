@@ -1,0 +1,142 @@
+#!/usr/bin/env python
+"""Time per certificate: the whole issuing pipeline against WeasyPrint alone.
+
+Builds a throwaway database (SQLite in a temporary folder) with COUNT
+candidates whose bloc 1 a signed deliberation validated, then measures, in
+one run:
+  1. issuing each certificate: lock and number, mentions, audit, render after
+     commit, store the PDF;
+  2. WeasyPrint alone rendering the very same HTML.
+and prints the time per certificate of each and their ratio.
+
+    .venv/bin/python scripts/benchmark_certificates.py [COUNT]   # 200 by default
+"""
+
+import datetime
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKDIR = tempfile.mkdtemp(prefix="benchmark-certificats-")
+os.environ["DATABASE_URL"] = f"sqlite:///{WORKDIR}/benchmark.sqlite3"
+os.environ["DJANGO_MEDIA_ROOT"] = f"{WORKDIR}/media"
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "certification.settings")
+sys.path.insert(0, str(ROOT))
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+
+from blocks.referential import SHIPPED_FILE  # noqa: E402
+from blocks.services import load_referential  # noqa: E402
+from candidates import roles  # noqa: E402
+from candidates.models import Candidate, Cohort, Enrolment  # noqa: E402
+from certification.rendering import certificate_html, render_html  # noqa: E402
+from certification.services import issue_bloc_certificate  # noqa: E402
+from evaluations.deliberations import (  # noqa: E402
+    add_member,
+    create_jury,
+    declare_independence,
+    open_deliberation,
+    record_decision,
+    sign_minutes,
+)
+from evaluations.models import BlocDecision  # noqa: E402
+
+
+def build(count):
+    call_command("migrate", verbosity=0)
+    version = load_referential(SHIPPED_FILE.read_text(encoding="utf-8")).version
+    version.rncp_code = "RNCP-BENCH"
+    version.registration_decision_date = datetime.date(2024, 1, 1)
+    version.national_level = version.european_level = version.nsf_codes = "BENCH"
+    version.issue_place, version.signatory_name, version.signatory_title = "Paris", "X", "Y"
+    version.save()
+    cohort = Cohort.objects.create(
+        name="Banc d'essai",
+        certification_version=version,
+        start_date=datetime.date(2026, 9, 1),
+        end_date=datetime.date(2027, 6, 30),
+    )
+    candidates = Candidate.objects.bulk_create(
+        Candidate(
+            birth_name=f"Nom{n}",
+            first_names=f"Prénom{n}",
+            sex="F",
+            birth_date=datetime.date(2000, 1, 1) + datetime.timedelta(days=n),
+            birth_commune="Lyon",
+            birth_insee_code="69123",
+        )
+        for n in range(count)
+    )
+    Enrolment.objects.bulk_create(
+        Enrolment(candidate=c, cohort=cohort, access_route="vae") for c in candidates
+    )
+    president, member = (
+        get_user_model().objects.create_user(username=name) for name in ("president", "membre")
+    )
+    for user in (president, member):
+        user.groups.add(roles.group(roles.JURY_MEMBER))
+    jury = create_jury(
+        name="Jury du banc d'essai",
+        certification_version=version,
+        date=datetime.date(2027, 6, 20),
+        place="Paris",
+        by=None,
+    )
+    add_member(jury, user=president, role="president", external=False, by=None)
+    add_member(jury, user=member, role="member", external=True, by=None)
+    for seat in jury.members.all():
+        declare_independence(seat, user=seat.user)
+    deliberation = open_deliberation(jury, cohort, by=None)
+    bloc1 = version.blocs.get(number=1)
+    for enrolment in cohort.enrolments.all():
+        for bloc in version.blocs.filter(optional=False):
+            record_decision(
+                deliberation,
+                enrolment=enrolment,
+                bloc=bloc,
+                decision=BlocDecision.Decision.VALIDATED
+                if bloc == bloc1
+                else BlocDecision.Decision.NOT_VALIDATED,
+                justification="Banc d'essai." if bloc == bloc1 else "",
+                user=member,
+            )
+    sign_minutes(deliberation, user=member)
+    sign_minutes(deliberation, user=president)
+    return list(deliberation.decisions.filter(bloc=bloc1))
+
+
+def main():
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+    print(f"Préparation de {count} décisions validées dans {WORKDIR}…", flush=True)
+    decisions = build(count)
+
+    started = time.perf_counter()
+    certificates = [issue_bloc_certificate(decision, by=None) for decision in decisions]
+    pipeline = (time.perf_counter() - started) / count
+    assert all(c.__class__.objects.get(pk=c.pk).pdf for c in certificates)
+
+    pages = [certificate_html(c.__class__.objects.get(pk=c.pk)) for c in certificates]
+    started = time.perf_counter()
+    for html in pages:
+        render_html(html)
+    weasyprint_alone = (time.perf_counter() - started) / count
+
+    print(f"Certificats : {count}")
+    print(
+        "Chaîne complète (numéro, mentions, audit, rendu, stockage) : "
+        f"{pipeline * 1000:.1f} ms par certificat"
+    )
+    print(f"WeasyPrint seul, même HTML : {weasyprint_alone * 1000:.1f} ms par certificat")
+    print(f"Rapport chaîne complète / WeasyPrint seul : {pipeline / weasyprint_alone:.2f}")
+
+
+if __name__ == "__main__":
+    main()
