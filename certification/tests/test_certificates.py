@@ -348,3 +348,45 @@ def test_the_benchmark_script_measures_both_in_one_run():
     assert run.returncode == 0, run.stderr
     assert "Certificats : 2" in run.stdout
     assert re.search(r"Rapport chaîne complète / WeasyPrint seul : \d+\.\d\d", run.stdout)
+
+
+def test_office_certificate_views_role_matrix(
+    client,
+    login,
+    decision,
+    signed,
+    admin_user,
+    trainer,
+    candidate_user,
+    django_capture_on_commit_callbacks,
+):
+    certificate = issued(decision, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = __import__("certification.printing", fromlist=["x"]).start_print_job(
+            signed, by=admin_user
+        )
+    pages = [
+        reverse("certification:certificate", args=[certificate.number]),
+        reverse("certification:print_job", args=[job.pk]),
+        reverse("certification:print_job_file", args=[job.pk, "zip"]),
+    ]
+    actions = [
+        (reverse("certification:revoke", args=[certificate.number]), {"reason": "x"}),
+        (reverse("certification:reissue", args=[certificate.number]), {}),
+        (reverse("certification:print_start"), {"deliberation": signed.pk}),
+    ]
+    for url in pages:
+        client.logout()
+        assert client.get(url).url.startswith("/connexion/"), url
+        assert login(trainer).get(url).status_code == 403, url
+        assert login(admin_user).get(url).status_code == 200, url
+    for url, data in actions:
+        client.logout()
+        assert client.post(url, data).url.startswith("/connexion/"), url
+        assert login(trainer).post(url, data).status_code == 403, url
+        assert login(candidate_user).post(url, data).status_code == 403, url
+    certificate.refresh_from_db()
+    assert certificate.status == Certificate.Status.VALID
+    assert PrintJob.objects.count() == 1
+    own = login(candidate_user).get(pages[0])
+    assert own.status_code == 200 and "Révoquer" not in own.content.decode()
