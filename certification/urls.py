@@ -25,6 +25,13 @@ certificates = (
         path("certificats/<str:number>/revoquer/", views.certificate_revoke, name="revoke"),
         path("certificats/<str:number>/reediter/", views.certificate_reissue, name="reissue"),
         path("mes-certificats/", views.my_certificates, name="mine"),
+        path("tableau-de-bord/", views.office_dashboard, name="office_dashboard"),
+        path("tableau-de-bord/formateur/", views.trainer_dashboard, name="trainer_dashboard"),
+        path("tableau-de-bord/jury/", views.jury_dashboard, name="jury_dashboard"),
+        path("tableau-de-bord/promotions/<int:pk>/", views.cohort_heatmap, name="heatmap"),
+        path("mon-parcours/", views.candidate_home, name="candidate_home"),
+        path("mes-donnees/", views.my_data, name="my_data"),
+        path("mes-donnees.json", views.my_data, {"as_json": True}, name="my_data_json"),
     ],
     "certification",
 )

@@ -2,16 +2,17 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Q
-from django.http import FileResponse, Http404
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from candidates import roles
-from candidates.models import Enrolment
-from candidates.roles import ADMIN, CANDIDATE, role_required
-from evaluations.models import BlocDecision, Deliberation
+from candidates.models import Candidate, Cohort, Enrolment
+from candidates.roles import ADMIN, CANDIDATE, JURY_MEMBER, TRAINER, role_required
+from evaluations.models import BlocDecision, Deliberation, ExamSession
 
+from . import dashboards
 from .models import Certificate, PrintJob
 from .printing import due_titles, start_print_job
 from .services import (
@@ -25,15 +26,108 @@ from .services import (
 
 @login_required
 def home(request):
-    """Each role lands on its own home page after sign-in."""
+    """Each role lands on its own dashboard after sign-in."""
     user_roles = roles.roles_of(request.user)
-    if roles.ADMIN in user_roles or roles.TRAINER in user_roles:
-        return redirect("candidates:cohorts")
-    if roles.CANDIDATE in user_roles:
-        return redirect("candidates:my_space")
-    if roles.JURY_MEMBER in user_roles:
-        return redirect("evaluations:juries")
+    for role, page in (
+        (roles.ADMIN, "certification:office_dashboard"),
+        (roles.TRAINER, "certification:trainer_dashboard"),
+        (roles.JURY_MEMBER, "certification:jury_dashboard"),
+        (roles.CANDIDATE, "certification:candidate_home"),
+    ):
+        if role in user_roles:
+            return redirect(page)
     return render(request, "certification/no_role.html")
+
+
+# --- Dashboards -------------------------------------------------------------------
+
+
+@role_required(ADMIN)
+def office_dashboard(request):
+    return render(
+        request, "certification/office_dashboard.html", {"numbers": dashboards.office_numbers()}
+    )
+
+
+@role_required(TRAINER)
+def trainer_dashboard(request):
+    cohorts = Cohort.objects.visible_to(request.user).annotate(
+        enrolled=Count("enrolments", filter=Q(enrolments__status=Enrolment.Status.ENROLLED))
+    )
+    sessions = dashboards.session_progress(
+        ExamSession.objects.for_assessor(request.user).order_by("-date")
+    )
+    return render(
+        request,
+        "certification/trainer_dashboard.html",
+        {"cohorts": cohorts, "sessions": sessions},
+    )
+
+
+@role_required(ADMIN, TRAINER)
+def cohort_heatmap(request, pk):
+    cohort = get_object_or_404(
+        Cohort.objects.visible_to(request.user).select_related("certification_version"), pk=pk
+    )
+    competences, rows = dashboards.cohort_heatmap(cohort, viewer=request.user)
+    return render(
+        request,
+        "certification/heatmap.html",
+        {"cohort": cohort, "competences": competences, "rows": rows},
+    )
+
+
+@role_required(JURY_MEMBER)
+def jury_dashboard(request):
+    return render(
+        request, "certification/jury_dashboard.html", dashboards.jury_dashboard(request.user)
+    )
+
+
+def own_candidate(user):
+    return get_object_or_404(Candidate.objects.filter(user=user))
+
+
+@role_required(CANDIDATE)
+def candidate_home(request):
+    candidate = own_candidate(request.user)
+    enrolments = (
+        candidate.enrolments.filter(status=Enrolment.Status.ENROLLED)
+        .select_related("cohort__certification_version")
+        .prefetch_related("optional_blocs")
+    )
+    return render(
+        request,
+        "certification/candidate_home.html",
+        {
+            "candidate": candidate,
+            "journeys": [
+                (
+                    enrolment,
+                    dashboards.candidate_progress(enrolment),
+                    dashboards.upcoming_sessions(enrolment),
+                )
+                for enrolment in enrolments
+            ],
+            "certificates": candidate.certificates.order_by("-year", "-sequence"),
+        },
+    )
+
+
+@role_required(CANDIDATE)
+def my_data(request, as_json=False):
+    candidate = own_candidate(request.user)
+    data = dashboards.personal_data(candidate)
+    if as_json:
+        response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
+        response["Content-Disposition"] = 'attachment; filename="mes-donnees.json"'
+        return response
+    identity = [(label, data["identite"][key]) for key, label in dashboards.IDENTITY_LABELS.items()]
+    return render(
+        request,
+        "certification/my_data.html",
+        {"data": data, "candidate": candidate, "identity": identity},
+    )
 
 
 # --- Public verification ------------------------------------------------------
@@ -81,6 +175,9 @@ def certificate_list(request):
         for deliberation in deliberations
     ]
     certificates = Certificate.objects.select_related("candidate").order_by("-year", "-sequence")
+    status = request.GET.get("statut")
+    if status in Certificate.Status.values:
+        certificates = certificates.filter(status=status)
     query = request.GET.get("q", "").strip()
     if query:
         certificates = certificates.filter(
@@ -136,6 +233,7 @@ def certificate_pdf(request, number):
         raise Http404("Le PDF de ce certificat n'est pas encore produit.")
     return FileResponse(
         certificate.pdf.open("rb"),
+        as_attachment=True,
         content_type="application/pdf",
         filename=f"certificat-{certificate.number}.pdf",
     )

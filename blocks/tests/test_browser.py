@@ -15,7 +15,7 @@ def test_sign_in_open_the_referential_and_a_bloc(page, referential, trainer):
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
 
-    expect(page.get_by_role("heading", name="Mes promotions")).to_be_visible()
+    expect(page.get_by_role("heading", name="Tableau de bord", exact=True)).to_be_visible()
     page.get_by_role("link", name="Référentiel", exact=True).click()
     expect(page.get_by_role("heading", name="Référentiels de certification")).to_be_visible()
     page.get_by_role("link", name="Assistant de production").click()

@@ -16,7 +16,8 @@ def test_admin_imports_the_sample_file_and_the_candidates_appear(page, admin_use
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
 
-    expect(page.get_by_role("heading", name="Promotions")).to_be_visible()
+    expect(page.get_by_role("heading", name="Tableau de bord du bureau")).to_be_visible()
+    page.get_by_role("link", name="Promotions", exact=True).click()
     page.get_by_role("link", name=cohort.name).click()
     expect(page.get_by_text("Aucun candidat inscrit.")).to_be_visible()
     page.get_by_role("link", name="Importer un fichier").click()

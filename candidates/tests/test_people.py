@@ -139,9 +139,9 @@ class TestRoleMatrix:
     @pytest.mark.parametrize(
         ("person", "landing"),
         [
-            ("admin_user", "/promotions/"),
-            ("trainer", "/promotions/"),
-            ("candidate_user", "/mon-espace/"),
+            ("admin_user", "/tableau-de-bord/"),
+            ("trainer", "/tableau-de-bord/formateur/"),
+            ("candidate_user", "/mon-parcours/"),
         ],
     )
     def test_each_role_lands_on_its_home(self, request, client, candidate, person, landing):
@@ -155,7 +155,7 @@ class TestRoleMatrix:
         assert response.status_code == 200
 
     def test_jury_member_and_outsider_homes(self, login, jury_member, outsider):
-        assert login(jury_member).get(reverse("home")).url == "/jurys/"
+        assert login(jury_member).get(reverse("home")).url == "/tableau-de-bord/jury/"
         assert "pas encore de rôle" in login(outsider).get(reverse("home")).content.decode()
 
 
