@@ -15,7 +15,7 @@ from candidates.models import Enrolment
 from candidates.roles import ADMIN, JURY_MEMBER, role_required
 
 from . import deliberations as service
-from .forms import DecisionForm, JuryForm, MemberForm, OpenDeliberationForm, ReasonForm
+from .forms import DecisionForm, JuryForm, MemberForm, OpenDeliberationForm
 from .models import Deliberation, Grid, Jury, JuryMember, Score
 
 
@@ -222,12 +222,9 @@ def deliberation_sign(request, pk):
 @role_required(ADMIN, JURY_MEMBER)
 def deliberation_rectify(request, pk):
     deliberation = get_deliberation_for_user(request.user, pk)
-    form = ReasonForm(request.POST)
     try:
         correction = service.rectify(
-            deliberation,
-            reason=form.data.get("reason", ""),
-            user=request.user,
+            deliberation, reason=request.POST.get("reason", ""), user=request.user
         )
     except ValidationError as error:
         report(request, error)

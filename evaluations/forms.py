@@ -172,7 +172,3 @@ class DecisionForm(forms.Form):
     justification = forms.CharField(
         label="Justification", required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(label="Motif", widget=forms.Textarea(attrs={"rows": 2}))

@@ -532,3 +532,28 @@ class TestJuryOffice:
         )
         assert "collégial" in response.content.decode()
         assert not jury.deliberations.exists()
+
+
+def test_rectifying_through_the_page(
+    login,
+    deliberation,
+    scored,
+    jury_member,
+    second_jury_member,
+    django_capture_on_commit_callbacks,
+):
+    decide_as_proposed(deliberation, scored, second_jury_member)
+    signed = sign_all(
+        deliberation, jury_member, second_jury_member, django_capture_on_commit_callbacks
+    )
+    url = reverse("evaluations:rectify", args=[signed.pk])
+    refused = login(second_jury_member).post(url, {"reason": "Erreur"}, follow=True)
+    assert "président" in refused.content.decode()
+    empty = login(jury_member).post(url, {"reason": ""}, follow=True)
+    assert "Indiquez le motif" in empty.content.decode()
+    assert not Deliberation.objects.filter(rectifies=signed).exists()
+    response = login(jury_member).post(url, {"reason": "Erreur de report"})
+    correction = Deliberation.objects.get(rectifies=signed)
+    assert response.url == correction.get_absolute_url()
+    page = login(jury_member).get(correction.get_absolute_url()).content.decode()
+    assert f'Rectifie le <a href="{signed.get_absolute_url()}">PV n° {signed.pk}</a>' in page
