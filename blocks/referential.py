@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django import forms
-from django.conf import settings
 from django.db.models import Prefetch
 
 from .models import (
@@ -25,7 +24,7 @@ from .models import (
 )
 
 FORMAT_VERSION = 1
-SHIPPED_FILE = Path(settings.BASE_DIR) / "blocks" / "data" / "assistant-de-production.json"
+SHIPPED_FILE = Path(__file__).resolve().parent / "data" / "assistant-de-production.json"
 
 
 @dataclass(frozen=True)

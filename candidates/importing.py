@@ -70,7 +70,6 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models.functions import Lower
@@ -83,7 +82,7 @@ from blocks.services import record_event, record_events
 from .models import Candidate, Cohort, Enrolment, identity_key
 
 # A promotion of 12 fictional candidates in this format, shipped as an example.
-SAMPLE_FILE = Path(settings.BASE_DIR) / "candidates" / "data" / "exemple-promotion.csv"
+SAMPLE_FILE = Path(__file__).resolve().parent / "data" / "exemple-promotion.csv"
 
 CREATE = "create"
 ENROL_EXISTING = "enrol_existing"
