@@ -238,7 +238,7 @@ def candidate_detail(request, pk):
 
 @role_required(CANDIDATE)
 def my_space(request):
-    candidate = get_object_or_404(Candidate.objects.visible_to(request.user))
+    candidate = get_object_or_404(Candidate, user=request.user)
     return _candidate_page(request, candidate)
 
 

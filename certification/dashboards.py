@@ -58,11 +58,11 @@ STATE_LABELS = {
 }
 
 
-def published_decisions(enrolment):
-    """bloc id -> the latest decision of a published deliberation in force."""
+def published_decisions(candidate):
+    """bloc id -> the candidate's latest decision in a published deliberation in force."""
     decisions = (
         BlocDecision.objects.filter(
-            enrolment__candidate_id=enrolment.candidate_id,
+            enrolment__candidate=candidate,
             deliberation__in=Deliberation.objects.in_force(),
             deliberation__published_at__isnull=False,
         )
@@ -72,37 +72,48 @@ def published_decisions(enrolment):
     return {decision.bloc_id: decision for decision in decisions}
 
 
-def published_scores(enrolment, decisions):
+def published_scores(candidate, decisions):
     """The scores a candidate may see: those of the blocs a published
-    deliberation decided, handed in before it was signed."""
+    deliberation decided, handed in before it was signed, from the latest
+    attempt of each modality (as the jury's proposal)."""
     visible = Q(pk__in=[])
     for bloc_id, decision in decisions.items():
         visible |= Q(
             grid__assessment__session__modality__bloc_id=bloc_id,
             grid__submitted_at__lte=decision.deliberation.signed_at,
         )
-    return (
+    scores = list(
         Score.objects.filter(
             visible,
             grid__status=Grid.Status.SUBMITTED,
-            grid__assessment__enrolment__candidate_id=enrolment.candidate_id,
+            grid__assessment__enrolment__candidate=candidate,
+            grid__assessment__present=True,
         )
         .select_related(
             "grid__assessor", "grid__assessment__session__modality", "criterion__competence"
         )
         .order_by("grid__assessment__session__date", "criterion__order")
     )
+    latest = defaultdict(int)
+    for score in scores:
+        modality = score.grid.assessment.session.modality_id
+        latest[modality] = max(latest[modality], score.grid.assessment.attempt)
+    return [
+        score
+        for score in scores
+        if score.grid.assessment.attempt == latest[score.grid.assessment.session.modality_id]
+    ]
 
 
 def candidate_progress(enrolment):
     version = enrolment.cohort.certification_version
     rules = version_rules(version)
     structure = bloc_structure(version)
-    decisions = published_decisions(enrolment)
+    decisions = published_decisions(enrolment.candidate)
     # Only what a published deliberation decided: nothing before publication.
     acquired = {bloc_id for bloc_id, decision in decisions.items() if decision.is_validated}
     chosen = {bloc.pk for bloc in enrolment.optional_blocs.all()}
-    scores = list(published_scores(enrolment, decisions))
+    scores = published_scores(enrolment.candidate, decisions)
     values = defaultdict(list)
     comments = defaultdict(list)
     for score in scores:
@@ -333,6 +344,21 @@ def personal_data(candidate):
         "decisions_publiees": [],
         "certificats": [],
     }
+    decisions = published_decisions(candidate)
+    for decision in decisions.values():
+        data["decisions_publiees"].append(
+            {
+                "bloc": decision.bloc.number,
+                "decision": decision.get_decision_display(),
+                "justification": decision.justification,
+                "jury": decision.deliberation.jury.name,
+                "proces_verbal": decision.deliberation.pk,
+                "publie_le": decision.deliberation.published_at.isoformat(),
+            }
+        )
+    scores_by_assessment = defaultdict(list)
+    for score in published_scores(candidate, decisions):
+        scores_by_assessment[score.grid.assessment_id].append(score)
     for enrolment in enrolments:
         data["inscriptions"].append(
             {
@@ -346,21 +372,6 @@ def personal_data(candidate):
                 "motif_du_retrait": enrolment.withdrawal_reason,
             }
         )
-        decisions = published_decisions(enrolment)
-        for decision in decisions.values():
-            data["decisions_publiees"].append(
-                {
-                    "bloc": decision.bloc.number,
-                    "decision": decision.get_decision_display(),
-                    "justification": decision.justification,
-                    "jury": decision.deliberation.jury.name,
-                    "proces_verbal": decision.deliberation.pk,
-                    "publie_le": decision.deliberation.published_at.isoformat(),
-                }
-            )
-        scores_by_assessment = defaultdict(list)
-        for score in published_scores(enrolment, decisions):
-            scores_by_assessment[score.grid.assessment_id].append(score)
         for assessment in (
             Assessment.objects.filter(enrolment=enrolment)
             .select_related("session__modality")

@@ -75,6 +75,12 @@ def print_certificates(job_id):
         PrintJob.objects.filter(pk=job_id).update(
             status=PrintJob.Status.FAILED, error=" ".join(error.messages)
         )
+    except Exception as error:
+        # Never leave a job "running" for ever: the office sees it failed.
+        PrintJob.objects.filter(pk=job_id).update(
+            status=PrintJob.Status.FAILED, error=f"Erreur inattendue : {error}"
+        )
+        raise
 
 
 def _one_more(job):

@@ -145,7 +145,8 @@ def _create(*, kind, candidate, enrolment, deliberation, mentions, by, bloc=None
         data={"number": number, "kind": kind},
     )
     certificate_id = certificate.pk
-    transaction.on_commit(lambda: store_pdf(certificate_id))
+    # A rendering failure must not undo the issue: the PDF is produced again on download.
+    transaction.on_commit(lambda: store_pdf(certificate_id), robust=True)
     return certificate
 
 
@@ -166,6 +167,8 @@ def issue_bloc_certificate(decision, *, by):
                 f"Le bloc {decision.bloc.number} n'a pas été validé par le jury : "
                 "aucun certificat ne peut être délivré."
             )
+        if not decision.enrolment.is_active:
+            raise ValidationError("Le candidat a été retiré de la promotion : aucun certificat.")
         if not Deliberation.objects.in_force().filter(pk=decision.deliberation_id).exists():
             raise ValidationError("La décision ne vient pas d'un procès-verbal signé en vigueur.")
         existing = Certificate.objects.valid().filter(candidate=candidate, bloc=decision.bloc)
@@ -202,6 +205,7 @@ def title_status(enrolment):
     latest = (
         Deliberation.objects.in_force()
         .filter(
+            jury__certification_version=version,
             decisions__enrolment__candidate_id=enrolment.candidate_id,
             decisions__decision=BlocDecision.Decision.VALIDATED,
         )
@@ -267,8 +271,15 @@ def reissue_certificate(certificate, *, by):
         if old.status != Certificate.Status.VALID:
             raise ValidationError("Seul un certificat valide peut être réédité.")
         candidate = Candidate.objects.get(pk=old.candidate_id)
-        deliberation = old.deliberation
+        decision = old.decision
         if old.kind == Certificate.Kind.BLOC:
+            decision = backing_decision(old)
+            if decision is None:
+                raise ValidationError(
+                    "Ce bloc n'est plus validé par un procès-verbal en vigueur : le certificat "
+                    "se révoque, il ne se réédite pas."
+                )
+            deliberation = decision.deliberation
             mentions = gather_mentions(
                 candidate=candidate,
                 deliberation=deliberation,
@@ -276,7 +287,12 @@ def reissue_certificate(certificate, *, by):
                 issue_date=timezone.localdate(),
             )
         else:
-            _, validated, deliberation = title_status(old.enrolment)
+            due, validated, deliberation = title_status(old.enrolment)
+            if not due:
+                raise ValidationError(
+                    "Les blocs obligatoires ne sont plus tous validés : le parchemin se révoque, "
+                    "il ne se réédite pas."
+                )
             mentions = gather_mentions(
                 candidate=candidate,
                 deliberation=deliberation,
@@ -292,7 +308,7 @@ def reissue_certificate(certificate, *, by):
             enrolment=old.enrolment,
             deliberation=deliberation,
             bloc=old.bloc,
-            decision=old.decision,
+            decision=decision,
             mentions=mentions,
             by=by,
         )
@@ -305,6 +321,32 @@ def reissue_certificate(certificate, *, by):
             data={"by": new.number},
         )
     return new
+
+
+def backing_decision(certificate):
+    """The validated decision in force behind a bloc certificate, or None when a
+    rectifying PV has since withdrawn the bloc."""
+    return (
+        BlocDecision.objects.filter(
+            deliberation__in=Deliberation.objects.in_force(),
+            enrolment__candidate_id=certificate.candidate_id,
+            bloc_id=certificate.bloc_id,
+            decision=BlocDecision.Decision.VALIDATED,
+        )
+        .select_related("deliberation__jury__certification_version")
+        .first()
+    )
+
+
+def withdrawn_certificates():
+    """Valid bloc certificates whose bloc no PV in force validates any more."""
+    backed = BlocDecision.objects.filter(
+        deliberation__in=Deliberation.objects.in_force(),
+        enrolment__candidate=OuterRef("candidate"),
+        bloc=OuterRef("bloc"),
+        decision=BlocDecision.Decision.VALIDATED,
+    )
+    return Certificate.objects.valid().filter(kind=Certificate.Kind.BLOC).exclude(Exists(backed))
 
 
 def store_pdf(certificate_id):

@@ -13,6 +13,7 @@ certificates = (
         path("verifier/<str:code>/", views.verify, name="verify"),
         path("certificats/", views.certificate_list, name="certificates"),
         path("certificats/delivrer/", views.certificate_issue, name="issue"),
+        path("certificats/retires/", views.revoke_withdrawn, name="revoke_withdrawn"),
         path("certificats/impression/", views.print_start, name="print_start"),
         path("certificats/impression/<int:pk>/", views.print_job, name="print_job"),
         path(

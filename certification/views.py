@@ -21,6 +21,8 @@ from .services import (
     issue_title_certificate,
     reissue_certificate,
     revoke_certificate,
+    store_pdf,
+    withdrawn_certificates,
 )
 
 
@@ -134,7 +136,16 @@ def my_data(request, as_json=False):
 
 
 class VerificationForm(forms.Form):
-    code = forms.CharField(label="Code de vérification", max_length=64, strip=True)
+    code = forms.RegexField(
+        label="Code de vérification",
+        regex=r"^[A-Za-z0-9_-]+$",
+        max_length=64,
+        strip=True,
+        error_messages={
+            "invalid": "Un code de vérification ne contient que des lettres, "
+            "des chiffres, « - » et « _ »."
+        },
+    )
 
 
 def verify_form(request):
@@ -152,7 +163,13 @@ def verify(request, code):
     )
     if certificate is None:
         return render(request, "certification/verify_unknown.html", status=404)
-    return render(request, "certification/verify.html", {"certificate": certificate})
+    withdrawn = (
+        certificate.status == Certificate.Status.VALID
+        and withdrawn_certificates().filter(pk=certificate.pk).exists()
+    )
+    return render(
+        request, "certification/verify.html", {"certificate": certificate, "withdrawn": withdrawn}
+    )
 
 
 # --- The office -----------------------------------------------------------------
@@ -189,6 +206,7 @@ def certificate_list(request):
         request,
         "certification/certificate_list.html",
         {
+            "withdrawn": withdrawn_certificates().select_related("candidate"),
             "due": [entry for entry in due if entry[1] or entry[2]],
             "deliberations": deliberations,
             "certificates": certificates[:200],
@@ -229,8 +247,10 @@ def certificate_detail(request, number):
 @role_required(ADMIN, CANDIDATE)
 def certificate_pdf(request, number):
     certificate = get_certificate_for_user(request.user, number)
+    if certificate.status != Certificate.Status.VALID and not roles.is_admin(request.user):
+        raise Http404("Ce certificat n'est plus valide.")
     if not certificate.pdf:
-        raise Http404("Le PDF de ce certificat n'est pas encore produit.")
+        certificate = store_pdf(certificate.pk)  # its rendering after issue had failed
     return FileResponse(
         certificate.pdf.open("rb"),
         as_attachment=True,
@@ -269,6 +289,20 @@ def certificate_reissue(request, number):
     return redirect(new)
 
 
+@require_POST
+@role_required(ADMIN)
+def revoke_withdrawn(request):
+    """Revoke, in one go, the certificates of blocs a rectifying PV withdrew."""
+    for certificate in withdrawn_certificates():
+        revoke_certificate(
+            certificate,
+            reason="Bloc retiré par un procès-verbal rectificatif du jury.",
+            by=request.user,
+        )
+        messages.success(request, f"Certificat n° {certificate.number} révoqué.")
+    return redirect("certification:certificates")
+
+
 @role_required(CANDIDATE)
 def my_certificates(request):
     certificates = Certificate.objects.filter(candidate__user=request.user).order_by(
@@ -280,7 +314,8 @@ def my_certificates(request):
 @require_POST
 @role_required(ADMIN)
 def print_start(request):
-    deliberation = get_object_or_404(Deliberation, pk=request.POST.get("deliberation"))
+    number = request.POST.get("deliberation", "")
+    deliberation = get_object_or_404(Deliberation, pk=number if number.isdigit() else 0)
     try:
         job = start_print_job(deliberation, by=request.user)
     except ValidationError as error:

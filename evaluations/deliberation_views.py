@@ -249,8 +249,11 @@ def deliberation_publish(request, pk):
 @role_required(ADMIN, JURY_MEMBER)
 def deliberation_minutes(request, pk):
     deliberation = get_deliberation_for_user(request.user, pk)
+    if not deliberation.is_signed:
+        raise Http404("Le procès-verbal n'est pas encore signé.")
     if not deliberation.minutes_pdf:
-        raise Http404("Le procès-verbal n'est pas encore produit.")
+        service.store_minutes(deliberation.pk)  # its rendering after signature had failed
+        deliberation.refresh_from_db()
     return FileResponse(
         deliberation.minutes_pdf.open("rb"),
         content_type="application/pdf",

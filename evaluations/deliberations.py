@@ -15,7 +15,7 @@ from django.utils import timezone
 from blocks.models import Bloc, Competence
 from blocks.services import record_event
 from candidates import roles
-from candidates.models import Enrolment
+from candidates.models import Cohort, Enrolment
 
 from . import results
 from .models import (
@@ -99,8 +99,13 @@ def declare_independence(member, *, user):
 
 
 def trainer_conflicts(users, cohort):
-    """Those of `users` who train the cohort: they never score nor deliberate on it."""
-    trainer_ids = set(cohort.trainers.values_list("pk", flat=True))
+    """Those of `users` who train, or trained in an earlier cohort, candidates of
+    this cohort: they never score nor deliberate on them."""
+    trainer_ids = set(
+        Cohort.objects.filter(
+            enrolments__candidate__in=cohort.enrolments.values("candidate")
+        ).values_list("trainers", flat=True)
+    ) | set(cohort.trainers.values_list("pk", flat=True))
     return [user for user in users if user.pk in trainer_ids]
 
 
@@ -264,11 +269,14 @@ def open_deliberation(jury, cohort, *, by):
             raise ValidationError(problems)
         if cohort.certification_version_id != jury.certification_version_id:
             raise ValidationError("Ce jury ne certifie pas la version suivie par cette promotion.")
-        conflicts = trainer_conflicts([m.user for m in members if m.votes], cohort)
+        conflicts = trainer_conflicts([m.user for m in members], cohort)
         if conflicts:
             raise ValidationError(conflict_message(conflicts))
-        if jury.deliberations.filter(cohort=cohort, status=Deliberation.Status.OPEN).exists():
-            raise ValidationError("Une délibération de ce jury pour cette promotion est en cours.")
+        cohort = Cohort.objects.select_for_update().get(pk=cohort.pk)
+        if cohort.deliberations.filter(status=Deliberation.Status.OPEN).exists():
+            raise ValidationError(
+                "Une délibération est déjà en cours pour cette promotion : une seule à la fois."
+            )
         deliberation = Deliberation.objects.create(jury=jury, cohort=cohort)
         record_event(actor=by, action="evaluations.deliberation.opened", target=deliberation)
     return deliberation
@@ -353,10 +361,10 @@ def _cell(deliberation, enrolment, bloc):
     raise ValidationError("Ce bloc n'appartient pas à la certification délibérée.")
 
 
-def missing_decisions(deliberation):
+def missing_decisions(deliberation, *, table=None):
     return [
         (row.enrolment, cell.bloc)
-        for row in deliberation_table(deliberation)
+        for row in (table if table is not None else deliberation_table(deliberation))
         for cell in row.cells
         if cell.due and cell.decision is None
     ]
@@ -370,12 +378,30 @@ def sign_minutes(deliberation, *, user):
         member = seat_for(deliberation.jury, user)
         if deliberation.signatures.filter(member=member).exists():
             raise ValidationError("Vous avez déjà signé ce procès-verbal.")
-        missing = missing_decisions(deliberation)
+        table = deliberation_table(deliberation)
+        missing = missing_decisions(deliberation, table=table)
         if missing:
             raise ValidationError(
                 f"{len(missing)} décision(s) de bloc manquent encore : le procès-verbal ne "
                 "peut pas être signé."
             )
+        stale = [
+            f"{row.enrolment.candidate}, bloc {cell.bloc.number}"
+            for row in table
+            for cell in row.cells
+            if cell.decision
+            and cell.result
+            and cell.result.proposed_validated != cell.decision.proposed_validated
+        ]
+        if stale:
+            raise ValidationError(
+                "Des notes ont changé depuis ces décisions : reprenez-les avant de signer ("
+                + " ; ".join(stale)
+                + ")."
+            )
+        conflicts = trainer_conflicts([user], deliberation.cohort)
+        if conflicts:
+            raise ValidationError(conflict_message(conflicts))
         if member.role == JuryMember.Role.PRESIDENT:
             unsigned = [
                 other
@@ -398,7 +424,8 @@ def sign_minutes(deliberation, *, user):
             deliberation.save(update_fields=["status", "signed_at"])
             record_event(actor=user, action="evaluations.deliberation.closed", target=deliberation)
             deliberation_id = deliberation.pk
-            transaction.on_commit(lambda: store_minutes(deliberation_id))
+            # A rendering failure must not undo the signature: produced again on download.
+            transaction.on_commit(lambda: store_minutes(deliberation_id), robust=True)
     return deliberation
 
 

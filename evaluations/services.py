@@ -6,7 +6,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from blocks.models import Criterion, EvaluationModality
@@ -14,7 +14,7 @@ from blocks.services import record_event
 from candidates import roles
 
 from .deliberations import conflict_message, resit_enrolments, seat_for, trainer_conflicts
-from .models import Assessment, ExamSession, Grid, Score
+from .models import Assessment, BlocDecision, Deliberation, ExamSession, Grid, Score
 
 
 class StaleGrid(ValidationError):
@@ -225,6 +225,11 @@ def save_grid(assessment, *, assessor, revision, entries, overall_comment, reaso
         grid = _locked_grid(assessment, assessor)
         if revision != grid.revision:
             raise StaleGrid(grid)
+        if grid.is_submitted and _deliberated(grid, assessment):
+            raise ValidationError(
+                "Ces notes ont servi à une délibération signée (ou en cours de signature) : "
+                "elles ne changent plus. Une correction passe par un PV rectificatif."
+            )
         criteria = {criterion.pk: criterion for criterion in modality_criteria(session.modality)}
         unknown = sorted(set(entries) - set(criteria))
         if unknown:
@@ -293,6 +298,17 @@ def save_grid(assessment, *, assessor, revision, entries, overall_comment, reaso
             grid.revision += 1
             grid.save()
     return grid
+
+
+def _deliberated(grid, assessment):
+    """Whether a signed deliberation, or one whose signing has begun, decided
+    this bloc for this candidate from this grid."""
+    return BlocDecision.objects.filter(
+        Q(deliberation__signed_at__gte=grid.submitted_at)
+        | Q(deliberation__status=Deliberation.Status.OPEN, deliberation__signatures__isnull=False),
+        enrolment=assessment.enrolment,
+        bloc_id=assessment.session.modality.bloc_id,
+    ).exists()
 
 
 def _score_changes(scores, cleaned):

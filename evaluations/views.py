@@ -331,8 +331,13 @@ def synthesis(request, pk):
 
 @role_required(ADMIN, *ASSESSORS)
 def history(request, pk):
+    """Every change of the assessment's grids for the office and the session's
+    lead; an assessor sees only their own grid's (independence)."""
     assessment = get_assessment_for_reviewer(request.user, pk)
-    grid_ids = [str(pk) for pk in assessment.grids.values_list("pk", flat=True)]
+    grids = assessment.grids.all()
+    if not (roles.is_admin(request.user) or assessment.session.lead_id == request.user.pk):
+        grids = grids.filter(assessor=request.user)
+    grid_ids = [str(pk) for pk in grids.values_list("pk", flat=True)]
     events = (
         AuditEvent.objects.filter(
             Q(content_type=ContentType.objects.get_for_model(Grid), object_id__in=grid_ids)

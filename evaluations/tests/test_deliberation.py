@@ -50,20 +50,6 @@ def sit_bloc(cohort, number, value, *, trainer, jury):
                 fill(assessment, assessor, value, submit=True)
 
 
-@pytest.fixture
-def scored(cohort, candidate, trainer, jury):
-    """Emma passes blocs 1 and 3 and fails bloc 2; she did not choose bloc 4."""
-    sit_bloc(cohort, 1, 2, trainer=trainer, jury=jury)
-    sit_bloc(cohort, 2, 1, trainer=trainer, jury=jury)
-    sit_bloc(cohort, 3, 3, trainer=trainer, jury=jury)
-    return candidate.enrolments.get()
-
-
-@pytest.fixture
-def deliberation(jury, cohort, scored):
-    return open_deliberation(jury, cohort, by=None)
-
-
 def bloc(enrolment, number):
     return Bloc.objects.get(
         certification_version=enrolment.cohort.certification_version, number=number

@@ -1,0 +1,128 @@
+"""Scores, decisions and juries stay consistent once the jury has decided."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from blocks.models import Bloc
+from candidates import roles
+from candidates.models import Cohort
+from conftest import make_user, open_session
+from evaluations.deliberations import (
+    add_member,
+    create_jury,
+    declare_independence,
+    open_deliberation,
+    record_decision,
+    sign_minutes,
+)
+from evaluations.models import BlocDecision, Grid, JuryMember, Score
+from evaluations.services import CriterionEntry, save_grid
+from evaluations.tests.test_deliberation import decide_as_proposed, sign_all
+from evaluations.tests.test_scoring import criteria_of, fill
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_assessor_reads_only_their_own_grid_history(
+    login, oral_session, jury_member, second_jury_member
+):
+    assessment = oral_session.assessments.get()
+    fill(assessment, jury_member, 3)
+    fill(assessment, second_jury_member, 1)
+    url = reverse("evaluations:history", args=[assessment.pk])
+    own = login(second_jury_member).get(url).context["events"]
+    assert {event.actor for event in own} == {second_jury_member}
+    lead = login(jury_member).get(url).context["events"]  # jury1 leads the session
+    assert {event.actor for event in lead} == {jury_member, second_jury_member}
+
+
+def test_scores_of_a_signed_deliberation_no_longer_change(
+    deliberation,
+    scored,
+    jury_member,
+    second_jury_member,
+    trainer,
+    cohort,
+    django_capture_on_commit_callbacks,
+):
+    decide_as_proposed(deliberation, scored, second_jury_member)
+    sign_all(deliberation, jury_member, second_jury_member, django_capture_on_commit_callbacks)
+    grid = Grid.objects.get(assessment__session__modality__code="M2.1")
+    with pytest.raises(ValidationError, match="PV rectificatif"):
+        save_grid(
+            grid.assessment,
+            assessor=trainer,
+            revision=grid.revision,
+            entries={c.pk: CriterionEntry(3) for c in criteria_of(grid.assessment.session)},
+            overall_comment="",
+            reason="Correction",
+        )
+    assert set(grid.scores.values_list("value", flat=True)) == {1}
+    resit = open_session("M2.1", cohort, [trainer]).assessments.get()
+    assert fill(resit, trainer, 3, submit=True).is_submitted  # a re-sit is scored as usual
+
+
+def test_signing_refuses_decisions_whose_scores_changed(
+    deliberation, scored, jury_member, second_jury_member, trainer
+):
+    decide_as_proposed(deliberation, scored, second_jury_member)
+    grid = Grid.objects.get(assessment__session__modality__code="M1.2")
+    save_grid(
+        grid.assessment,
+        assessor=trainer,
+        revision=grid.revision,
+        entries={c.pk: CriterionEntry(0) for c in criteria_of(grid.assessment.session)},
+        overall_comment="",
+        reason="Erreur de report",
+    )
+    with pytest.raises(ValidationError, match="Petit Emma Louise, bloc 1"):
+        sign_minutes(deliberation, user=second_jury_member)
+    assert not deliberation.signatures.exists()
+
+
+def test_one_open_deliberation_per_cohort_whatever_the_jury(
+    deliberation, referential, cohort, jury_member, second_jury_member
+):
+    other = create_jury(
+        name="Autre jury",
+        certification_version=referential,
+        date=cohort.start_date,
+        place="Lyon",
+        by=None,
+    )
+    add_member(other, user=jury_member, role="president", external=True, by=None)
+    add_member(other, user=second_jury_member, role="member", external=True, by=None)
+    with pytest.raises(ValidationError, match="une seule à la fois"):
+        open_deliberation(other, cohort, by=None)
+
+
+def test_conflicts_cover_experts_and_earlier_cohorts(jury, cohort, candidate, referential):
+    former_trainer = make_user("ancien-formateur", roles.JURY_MEMBER)
+    earlier = Cohort.objects.create(
+        name="Promotion précédente",
+        certification_version=referential,
+        start_date=cohort.start_date.replace(year=2025),
+        end_date=cohort.end_date.replace(year=2026),
+    )
+    earlier.trainers.add(former_trainer)
+    from candidates.services import enrol
+
+    enrol(candidate, earlier, access_route="vae", by=None)
+    seat = JuryMember.objects.create(jury=jury, user=former_trainer, role=JuryMember.Role.EXPERT)
+    declare_independence(seat, user=former_trainer)
+    with pytest.raises(ValidationError, match="Conflit d'intérêts"):
+        open_deliberation(jury, cohort, by=None)
+
+
+def test_malformed_decision_posts_do_not_crash(login, deliberation, scored, second_jury_member):
+    url = reverse("evaluations:decide", args=[deliberation.pk])
+    client = login(second_jury_member)
+    for data in (
+        {},
+        {"enrolment": "x", "bloc": "y", "decision": "validated"},
+        {"enrolment": scored.pk, "bloc": 999999, "decision": "validated"},
+    ):
+        assert client.post(url, data).status_code in {302, 404}
+    assert not BlocDecision.objects.exists()
+    _ = (Bloc, Score, record_decision)
