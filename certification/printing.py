@@ -12,6 +12,7 @@ from django_tasks import task
 from pypdf import PdfWriter
 
 from blocks.services import record_event
+from evaluations.deliberations import validated_blocs
 from evaluations.models import Deliberation
 
 from .models import Certificate, PrintJob
@@ -20,19 +21,28 @@ from .services import (
     issue_bloc_certificate,
     issue_title_certificate,
     store_pdf,
-    title_status,
 )
 
 
 def due_titles(deliberation):
-    """Enrolments of the deliberation whose title is due and not yet issued."""
+    """Enrolments of the deliberation whose title is due and not yet issued:
+    every mandatory bloc validated, across deliberations (capitalisation)."""
     holders = Certificate.objects.valid().filter(kind=Certificate.Kind.TITLE)
     enrolments = (
-        deliberation.cohort.enrolments.filter(decisions__deliberation=deliberation)
+        deliberation.cohort.enrolments.filter(
+            decisions__deliberation=deliberation, status="enrolled"
+        )
         .distinct()
         .exclude(candidate__in=holders.values("candidate"))
+        .select_related("candidate")
     )
-    return [enrolment for enrolment in enrolments if title_status(enrolment)[0]]
+    mandatory = set(
+        deliberation.jury.certification_version.blocs.filter(optional=False).values_list(
+            "pk", flat=True
+        )
+    )
+    acquired = validated_blocs(enrolments)
+    return [enrolment for enrolment in enrolments if mandatory <= acquired[enrolment.pk]]
 
 
 def start_print_job(deliberation, *, by, enqueue=True):

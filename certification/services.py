@@ -361,13 +361,17 @@ def store_pdf(certificate_id):
     return certificate
 
 
-def due_bloc_decisions(deliberation):
-    """Validated decisions of the deliberation whose certificate is not yet issued."""
+def due_bloc_decisions(deliberation=None):
+    """Validated decisions in force (of one deliberation, or of all) whose
+    certificate is not yet issued."""
     certified = Certificate.objects.valid().filter(
         candidate=OuterRef("enrolment__candidate"), bloc=OuterRef("bloc")
     )
-    return (
-        deliberation.decisions.filter(decision=BlocDecision.Decision.VALIDATED)
-        .exclude(Exists(certified))
-        .select_related("enrolment__candidate", "bloc")
+    decisions = BlocDecision.objects.filter(
+        deliberation__in=Deliberation.objects.in_force(),
+        decision=BlocDecision.Decision.VALIDATED,
+        enrolment__status="enrolled",
     )
+    if deliberation is not None:
+        decisions = decisions.filter(deliberation=deliberation)
+    return decisions.exclude(Exists(certified)).select_related("enrolment__candidate", "bloc")

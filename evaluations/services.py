@@ -60,6 +60,8 @@ def _check_assessors(modality, cohort, assessors, lead, jury):
     if lead is not None and lead not in assessors:
         raise ValidationError("Le responsable de la session doit être l'un de ses évaluateurs.")
     if not oral:
+        if jury is not None:
+            raise ValidationError("Un jury ne note que les épreuves orales : retirez-le.")
         return
     if jury is None:
         raise ValidationError("Une épreuve orale est notée par un jury : choisissez-le.")

@@ -101,3 +101,44 @@ def test_my_space_for_a_candidate_who_is_also_a_trainer(login, candidate, candid
     candidate_user.groups.add(roles.group(roles.TRAINER))
     page = login(candidate_user).get(reverse("candidates:my_space"))
     assert page.status_code == 200 and candidate.full_name in page.content.decode()
+
+
+def test_certificate_office_page_queries_do_not_grow_with_candidates(
+    login, signed, cohort, admin_user, second_jury_member
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from certification.tests.test_dashboards import bulk_enrol
+
+    client = login(admin_user)
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("certification:certificates")).status_code == 200
+        return len(queries)
+
+    few = count()
+    bulk_enrol(cohort, 40, 5000)
+    bloc1 = cohort.certification_version.blocs.get(number=1)
+    BlocDecision.objects.bulk_create(
+        BlocDecision(
+            deliberation=signed,
+            enrolment=enrolment,
+            bloc=bloc1,
+            proposed_validated=True,
+            decision=BlocDecision.Decision.VALIDATED,
+            decided_by=second_jury_member,
+        )
+        for enrolment in cohort.enrolments.filter(candidate__birth_name__startswith="Masse")
+    )
+    page = client.get(reverse("certification:certificates")).content.decode()
+    assert page.count("· bloc 1") >= 41
+    assert count() == few
+
+
+def test_a_jury_never_scores_a_written_session(cohort, candidate, trainer, jury):
+    from conftest import open_session
+
+    with pytest.raises(ValidationError, match="Un jury ne note que les épreuves orales"):
+        open_session("M2.1", cohort, [trainer], jury=jury)
