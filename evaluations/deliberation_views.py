@@ -152,7 +152,6 @@ def deliberation_detail(request, pk):
             "can_sign": (
                 not deliberation.is_signed
                 and seat is not None
-                and seat.votes
                 and all(s.member_id != seat.pk for s in signatures)
             ),
             "signatures": signatures,

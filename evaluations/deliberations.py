@@ -120,7 +120,9 @@ def conflict_message(conflicts):
 def seat_for(jury, user, *, voting=True):
     """The user's seat in the jury, declared independent, or a French refusal."""
     member = jury.members.filter(user=user).first()
-    if member is None or (voting and not member.votes):
+    if member is None:
+        raise ValidationError("Vous ne siégez pas dans ce jury.")
+    if voting and not member.votes:
         raise ValidationError("Vous ne siégez pas dans ce jury avec voix délibérative.")
     if not member.has_declared:
         raise ValidationError(
@@ -371,11 +373,12 @@ def missing_decisions(deliberation, *, table=None):
 
 
 def sign_minutes(deliberation, *, user):
-    """A voting member signs the minutes; the president signs last, which closes
-    the deliberation, freezes its decisions and produces the PV."""
+    """Every member of the jury signs the minutes (experts included); the
+    president signs last, which closes the deliberation, freezes its decisions
+    and produces the PV."""
     with transaction.atomic():
         deliberation = _lock_open(deliberation)
-        member = seat_for(deliberation.jury, user)
+        member = seat_for(deliberation.jury, user, voting=False)
         if deliberation.signatures.filter(member=member).exists():
             raise ValidationError("Vous avez déjà signé ce procès-verbal.")
         table = deliberation_table(deliberation)
@@ -406,13 +409,12 @@ def sign_minutes(deliberation, *, user):
             unsigned = [
                 other
                 for other in deliberation.jury.members.select_related("user")
-                if other.votes
-                and other.pk != member.pk
+                if other.pk != member.pk
                 and not deliberation.signatures.filter(member=other).exists()
             ]
             if unsigned:
                 raise ValidationError(
-                    "Chaque membre votant signe avant le président : il manque la signature de "
+                    "Chaque membre du jury signe avant le président : il manque la signature de "
                     + ", ".join(str(other) for other in unsigned)
                     + "."
                 )

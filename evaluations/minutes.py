@@ -20,7 +20,7 @@ def render_minutes(deliberation):
             "jury": jury,
             "version": jury.certification_version,
             "members": members,
-            "signatures": [(m, signed_at.get(m.pk)) for m in members if m.votes],
+            "signatures": [(m, signed_at.get(m.pk)) for m in members],
             "rows": deliberation_table(deliberation),
         },
     )

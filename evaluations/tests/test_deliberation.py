@@ -175,7 +175,7 @@ class TestDecisions:
     def test_only_declared_voting_members_decide(self, deliberation, scored, jury, admin_user):
         expert = make_user("expert", roles.JURY_MEMBER)
         add_member_anyway(jury, expert)
-        for user, reason in [(expert, "voix délibérative"), (admin_user, "voix délibérative")]:
+        for user, reason in [(expert, "voix délibérative"), (admin_user, "ne siégez pas")]:
             with pytest.raises(ValidationError, match=reason):
                 record_decision(
                     deliberation,
@@ -227,7 +227,7 @@ class TestMinutes:
             justification="Dossier de stage à compléter.",
             user=second_jury_member,
         )
-        with pytest.raises(ValidationError, match="Chaque membre votant signe avant"):
+        with pytest.raises(ValidationError, match="Chaque membre du jury signe avant"):
             sign_minutes(deliberation, user=jury_member)
         signed = sign_all(
             deliberation, jury_member, second_jury_member, django_capture_on_commit_callbacks

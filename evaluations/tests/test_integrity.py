@@ -126,3 +126,19 @@ def test_malformed_decision_posts_do_not_crash(login, deliberation, scored, seco
         assert client.post(url, data).status_code in {302, 404}
     assert not BlocDecision.objects.exists()
     _ = (Bloc, Score, record_decision)
+
+
+def test_every_member_signs_the_pv_experts_included(
+    deliberation, scored, jury, jury_member, second_jury_member
+):
+    expert = make_user("experte", roles.JURY_MEMBER)
+    seat = JuryMember.objects.create(jury=jury, user=expert, role=JuryMember.Role.EXPERT)
+    decide_as_proposed(deliberation, scored, second_jury_member)
+    with pytest.raises(ValidationError, match="Déclarez votre indépendance"):
+        sign_minutes(deliberation, user=expert)
+    declare_independence(seat, user=expert)
+    sign_minutes(deliberation, user=second_jury_member)
+    with pytest.raises(ValidationError, match="il manque la signature de Experte"):
+        sign_minutes(deliberation, user=jury_member)
+    sign_minutes(deliberation, user=expert)
+    assert sign_minutes(deliberation, user=jury_member).is_signed
