@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.views.decorators.http import require_POST
 
 from blocks.models import AuditEvent
+from blocks.views import report_refusal
 
 from . import roles
 from .forms import (
@@ -292,8 +293,7 @@ def candidate_invite(request, pk):
             candidate, base_url=request.build_absolute_uri("/"), by=request.user
         )
     except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+        report_refusal(request, error)
     else:
         messages.success(
             request, f"Invitation envoyée à {candidate.email} (identifiant {user.username})."

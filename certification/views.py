@@ -7,6 +7,7 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from blocks.views import report_refusal
 from candidates import roles
 from candidates.models import Candidate, Cohort, Enrolment
 from candidates.roles import ADMIN, CANDIDATE, JURY_MEMBER, TRAINER, role_required
@@ -226,9 +227,11 @@ def certificate_issue(request):
         else:
             enrolment = get_object_or_404(Enrolment, pk=request.POST.get("enrolment"))
             certificate = issue_title_certificate(enrolment, by=request.user)
-    except (ValidationError, ValueError) as error:
-        for message in getattr(error, "messages", [str(error)]):
-            messages.error(request, message)
+    except ValidationError as error:
+        report_refusal(request, error)
+        return redirect("certification:certificates")
+    except ValueError as error:
+        messages.error(request, str(error))
         return redirect("certification:certificates")
     messages.success(request, f"Certificat n° {certificate.number} délivré.")
     return redirect(certificate)
@@ -266,8 +269,7 @@ def certificate_revoke(request, number):
     try:
         revoke_certificate(certificate, reason=request.POST.get("reason", ""), by=request.user)
     except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+        report_refusal(request, error)
     else:
         messages.success(request, f"Certificat n° {certificate.number} révoqué.")
     return redirect(certificate)
@@ -280,8 +282,7 @@ def certificate_reissue(request, number):
     try:
         new = reissue_certificate(certificate, by=request.user)
     except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+        report_refusal(request, error)
         return redirect(certificate)
     messages.success(
         request, f"Certificat réédité : n° {new.number} remplace n° {certificate.number}."
@@ -319,8 +320,7 @@ def print_start(request):
     try:
         job = start_print_job(deliberation, by=request.user)
     except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+        report_refusal(request, error)
         return redirect("certification:certificates")
     return redirect(job)
 

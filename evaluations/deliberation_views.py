@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from blocks.models import Bloc
+from blocks.views import report_refusal
 from candidates import roles
 from candidates.models import Enrolment
 from candidates.roles import ADMIN, JURY_MEMBER, role_required
@@ -35,11 +36,6 @@ def get_deliberation_for_user(user, pk):
         ).filter(jury__in=juries_visible_to(user)),
         pk=pk,
     )
-
-
-def report(request, error):
-    for message in error.messages:
-        messages.error(request, message)
 
 
 @role_required(ADMIN, JURY_MEMBER)
@@ -91,7 +87,7 @@ def jury_add_member(request, pk):
         try:
             service.add_member(jury, **form.cleaned_data, by=request.user)
         except ValidationError as error:
-            report(request, error)
+            report_refusal(request, error)
     else:
         messages.error(request, "Choisissez la personne et son rôle.")
     return redirect(jury)
@@ -105,7 +101,7 @@ def jury_declare(request, pk):
     try:
         service.declare_independence(seat, user=request.user)
     except ValidationError as error:
-        report(request, error)
+        report_refusal(request, error)
     else:
         messages.success(request, "Votre déclaration d'indépendance est enregistrée.")
     return redirect(jury)
@@ -122,7 +118,7 @@ def jury_open_deliberation(request, pk):
     try:
         deliberation = service.open_deliberation(jury, form.cleaned_data["cohort"], by=request.user)
     except ValidationError as error:
-        report(request, error)
+        report_refusal(request, error)
         return redirect(jury)
     return redirect(deliberation)
 
@@ -189,7 +185,7 @@ def deliberation_decide(request, pk):
                 user=request.user,
             )
         except ValidationError as error:
-            report(request, error)
+            report_refusal(request, error)
         else:
             messages.success(
                 request, f"Décision enregistrée : {enrolment.candidate}, bloc {bloc.number}."
@@ -206,7 +202,7 @@ def deliberation_sign(request, pk):
     try:
         signed = service.sign_minutes(deliberation, user=request.user)
     except ValidationError as error:
-        report(request, error)
+        report_refusal(request, error)
     else:
         messages.success(
             request,
@@ -226,7 +222,7 @@ def deliberation_rectify(request, pk):
             deliberation, reason=request.POST.get("reason", ""), user=request.user
         )
     except ValidationError as error:
-        report(request, error)
+        report_refusal(request, error)
         return redirect(deliberation)
     messages.success(request, "PV rectificatif ouvert : modifiez les décisions puis signez-le.")
     return redirect(correction)
@@ -239,7 +235,7 @@ def deliberation_publish(request, pk):
     try:
         service.publish_results(deliberation, by=request.user)
     except ValidationError as error:
-        report(request, error)
+        report_refusal(request, error)
     else:
         messages.success(request, "Résultats publiés : les candidats les voient.")
     return redirect(deliberation)

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from blocks.models import AuditEvent
+from blocks.views import report_refusal
 from candidates import roles
 from candidates.roles import ADMIN, JURY_MEMBER, TRAINER, role_required
 
@@ -159,8 +160,7 @@ def assessment_presence(request, pk):
     try:
         set_presence(assessment, present=request.POST.get("present") == "1", by=request.user)
     except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+        report_refusal(request, error)
     return redirect(assessment.session)
 
 
