@@ -1,29 +1,24 @@
 """The shared test world: the referential, and one person of each kind."""
 
 import datetime
+import json
 import os
 import shutil
 
 import pytest
-from django.contrib.auth import get_user_model
 
+from blocks.models import AuditEvent, CertificationVersion
 from blocks.referential import SHIPPED_FILE
 from blocks.services import load_referential
 from candidates import roles
 from candidates.models import Candidate, Cohort, Enrolment
 from candidates.services import enrol
+from candidates.tests.factories import make_user
+from evaluations.tests.factories import open_session
 
-PASSWORD = "motdepasse-de-test"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-
-
-def make_user(username, role=None, **extra):
-    user = get_user_model().objects.create_user(
-        username=username, password=PASSWORD, first_name=username.capitalize(), **extra
-    )
-    if role:
-        user.groups.add(roles.group(role))
-    return user
+DATABASE_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences"}
+SHIPPED_IDENTITY = json.loads(SHIPPED_FILE.read_text(encoding="utf-8"))["certification"]
 
 
 @pytest.fixture(autouse=True)
@@ -32,10 +27,57 @@ def media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--database-tests-only",
+        action="store_true",
+        help="ne lancer que les tests qui utilisent la base (passe PostgreSQL de la CI)",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """With --database-tests-only, leave out the tests that never touch the
+    database (pure rules, property-based tests, the benchmark script): the
+    SQLite pass already ran them, a second database would change nothing."""
+    if not config.getoption("--database-tests-only"):
+        return
+    independent = [item for item in items if not uses_database(item)]
+    if independent:
+        config.hook.pytest_deselected(items=independent)
+        items[:] = [item for item in items if uses_database(item)]
+
+
+def uses_database(item):
+    return item.get_closest_marker("django_db") is not None or bool(
+        DATABASE_FIXTURES & set(item.fixturenames)
+    )
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The shipped referential, loaded once per test database (each xdist
+    worker has its own): most tests need it, and loading it costs a second."""
+    with django_db_blocker.unblock():
+        load_referential(SHIPPED_FILE.read_text(encoding="utf-8"))
+
+
 @pytest.fixture
 def referential(db):
-    """The shipped referential, loaded: an active, frozen version."""
-    return load_referential(SHIPPED_FILE.read_text(encoding="utf-8")).version
+    """The shipped referential, loaded: an active, frozen version.
+
+    Loaded again only after a transactional test emptied the database."""
+    shipped = CertificationVersion.objects.filter(
+        title=SHIPPED_IDENTITY["title"], version=SHIPPED_IDENTITY["version"]
+    ).first()
+    return shipped or load_referential(SHIPPED_FILE.read_text(encoding="utf-8")).version
+
+
+@pytest.fixture
+def empty_database(db):
+    """For the few tests that start from nothing: the preloaded referential
+    and its audit events are removed inside the test's transaction."""
+    AuditEvent.objects.all().delete()
+    CertificationVersion.objects.all().delete()
 
 
 @pytest.fixture
@@ -108,25 +150,6 @@ def candidate(cohort, candidate_user):
     )
     enrol(person, cohort, access_route=Enrolment.AccessRoute.INITIAL, by=None)
     return person
-
-
-def open_session(code, cohort, assessors, *, lead=None, jury=None):
-    from blocks.models import EvaluationModality
-    from evaluations.services import change_session_status, create_session
-
-    session = create_session(
-        modality=EvaluationModality.objects.get(
-            bloc__certification_version=cohort.certification_version, code=code
-        ),
-        cohort=cohort,
-        date=datetime.date(2027, 3, 15),
-        place="Salle Lumière",
-        assessors=assessors,
-        lead=lead,
-        jury=jury,
-        by=None,
-    )
-    return change_session_status(session, status="open", by=None)
 
 
 @pytest.fixture

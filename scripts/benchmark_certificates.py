@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKDIR = tempfile.mkdtemp(prefix="benchmark-certificats-")
 os.environ["DATABASE_URL"] = f"sqlite:///{WORKDIR}/benchmark.sqlite3"
 os.environ["DJANGO_MEDIA_ROOT"] = f"{WORKDIR}/media"
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "certification.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "certification.settings.development")
 sys.path.insert(0, str(ROOT))
 
 import django  # noqa: E402

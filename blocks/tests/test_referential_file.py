@@ -117,7 +117,7 @@ def test_export_load_export_round_trip(referential, capsys):
     assert capsys.readouterr().out == first
 
 
-def test_numeric_scale_round_trips(db):
+def test_numeric_scale_round_trips(empty_database):
     data = shipped()
     data["certification"]["version"] = "numérique"
     data["certification"]["grading_scale"] = {
@@ -155,7 +155,7 @@ def bad_file_cases():
 
 
 @pytest.mark.parametrize(("text", "expected"), bad_file_cases())
-def test_bad_file_is_refused_and_nothing_written(text, expected):
+def test_bad_file_is_refused_and_nothing_written(empty_database, text, expected):
     with pytest.raises(ReferentialFileError) as refused:
         load_referential(text)
     assert expected in str(refused.value)
@@ -164,7 +164,7 @@ def test_bad_file_is_refused_and_nothing_written(text, expected):
 
 
 @pytest.mark.parametrize(("text", "expected"), bad_file_cases())
-def test_command_exits_non_zero_naming_each_error(tmp_path, text, expected):
+def test_command_exits_non_zero_naming_each_error(empty_database, tmp_path, text, expected):
     path = tmp_path / "referentiel.json"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(CommandError) as refused:
@@ -222,7 +222,7 @@ def test_a_bad_file_leaves_the_loaded_referential_intact(referential):
         ({"kind": "numeric", "numeric_max": 20, "numeric_pass_mark": 25}, "comprise entre 0"),
     ],
 )
-def test_unusable_grading_scale_is_refused(db, scale, reason):
+def test_unusable_grading_scale_is_refused(empty_database, scale, reason):
     data = shipped()
     data["certification"]["grading_scale"] = scale
     with pytest.raises(ReferentialFileError, match=reason):
@@ -230,7 +230,7 @@ def test_unusable_grading_scale_is_refused(db, scale, reason):
     assert referential_counts() == [0] * 6
 
 
-def test_a_draft_is_replaced_by_a_new_file_of_the_same_version(db):
+def test_a_draft_is_replaced_by_a_new_file_of_the_same_version(empty_database):
     data = shipped()
     data["certification"]["status"] = "draft"
     load_referential(json.dumps(data))
@@ -241,7 +241,7 @@ def test_a_draft_is_replaced_by_a_new_file_of_the_same_version(db):
     assert referential_counts()[0:2] == [1, 4]
 
 
-def test_an_active_file_must_be_complete(db):
+def test_an_active_file_must_be_complete(empty_database):
     data = shipped()
     data["blocs"][2]["modalities"][2]["competences"] = ["C3.1"]
     with pytest.raises(ReferentialFileError, match="C3.3 n'est évaluée par aucune modalité"):

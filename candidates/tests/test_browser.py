@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 from candidates.importing import SAMPLE_FILE
 from candidates.models import Enrolment
-from conftest import PASSWORD
+from candidates.tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

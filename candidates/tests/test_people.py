@@ -11,6 +11,7 @@ from django.urls import reverse
 from blocks.models import AuditEvent, Bloc
 from candidates.models import Candidate, Cohort, Enrolment
 from candidates.services import enrol, withdraw
+from candidates.tests.factories import PASSWORD, fill_cohort, make_candidate
 
 pytestmark = pytest.mark.django_db
 
@@ -26,30 +27,6 @@ IDENTITY = {
     "email": "lea.durand@example.org",
     "phone": "06 12 34 56 78",
 }
-
-
-def make_candidate(number, **extra):
-    values = {
-        "birth_name": f"Nom{number}",
-        "first_names": f"Prénom{number}",
-        "sex": Candidate.Sex.MALE,
-        "birth_date": datetime.date(2000, 1, 1) + datetime.timedelta(days=number),
-        "birth_country": "Belgique",
-        **extra,
-    }
-    return Candidate.objects.create(**values)
-
-
-def fill_cohort(cohort, count, start=100):
-    bloc4 = Bloc.objects.get(certification_version=cohort.certification_version, number=4)
-    for number in range(start, start + count):
-        enrol(
-            make_candidate(number),
-            cohort,
-            access_route=Enrolment.AccessRoute.VAE,
-            optional_blocs=[bloc4],
-            by=None,
-        )
 
 
 @pytest.fixture
@@ -145,7 +122,6 @@ class TestRoleMatrix:
         ],
     )
     def test_each_role_lands_on_its_home(self, request, client, candidate, person, landing):
-        from conftest import PASSWORD
 
         user = request.getfixturevalue(person)
         response = client.post(

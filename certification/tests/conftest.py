@@ -4,7 +4,7 @@ import pytest
 
 from evaluations.deliberations import open_deliberation, record_decision
 from evaluations.models import BlocDecision
-from evaluations.tests.test_deliberation import bloc, decide_as_proposed, sign_all, sit_bloc
+from evaluations.tests.factories import bloc, decide_as_proposed, sign_all, sit_bloc
 
 
 @pytest.fixture

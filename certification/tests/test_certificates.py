@@ -10,6 +10,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from blocks.models import AuditEvent
+from candidates.tests.factories import make_user
 from certification.models import Certificate, CertificateCounter, PrintJob
 from certification.rendering import certificate_html, qr_data_uri
 from certification.services import (
@@ -19,26 +20,11 @@ from certification.services import (
     reissue_certificate,
     revoke_certificate,
 )
+from certification.tests.factories import issued, pdf_reader, text_of
 
 pytestmark = pytest.mark.django_db
 
 YEAR = timezone.localdate().year
-
-
-def issued(decision, capture, by=None):
-    with capture(execute=True):
-        certificate = issue_bloc_certificate(decision, by=by)
-    certificate.refresh_from_db()
-    return certificate
-
-
-def pdf_reader(certificate):
-    with certificate.pdf.open("rb") as stored:
-        return PdfReader(io.BytesIO(stored.read()))
-
-
-def text_of(reader):
-    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
 
 
 class TestIssuing:
@@ -294,7 +280,6 @@ class TestPagesAndDownloads:
 
 def make_other_candidate_user():
     from candidates import roles
-    from conftest import make_user
 
     return make_user("autre-candidat", roles.CANDIDATE)
 
@@ -329,25 +314,6 @@ class TestPrinting:
         assert re.search(r"bloc 1 « Préparation", text) and re.search(r"bloc 3 « Suivi", text)
         with pytest.raises(CommandError, match="Aucun procès-verbal signé"):
             call_command("print_certificates", "--jury", "Inconnu", "--out", str(out))
-
-
-def test_the_benchmark_script_measures_both_in_one_run():
-    import subprocess
-    import sys
-
-    from django.conf import settings
-
-    run = subprocess.run(
-        [sys.executable, "scripts/benchmark_certificates.py", "2"],
-        cwd=settings.BASE_DIR,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={k: v for k, v in __import__("os").environ.items() if k != "DATABASE_URL"},
-    )
-    assert run.returncode == 0, run.stderr
-    assert "Certificats : 2" in run.stdout
-    assert re.search(r"Rapport chaîne complète / WeasyPrint seul : \d+\.\d\d", run.stdout)
 
 
 def test_office_certificate_views_role_matrix(

@@ -7,10 +7,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from candidates.models import Candidate, Enrolment
-from certification.tests.test_certificates import issued
+from candidates.tests.factories import bulk_enrol
+from certification.tests.factories import issued
 from evaluations.deliberations import publish_results
 from evaluations.models import Grid, Score
-from evaluations.tests.test_scoring import fill
+from evaluations.tests.factories import fill, open_session
 
 pytestmark = pytest.mark.django_db
 
@@ -101,7 +102,6 @@ class TestCandidateSeesOnlyPublished:
     def test_a_later_resit_stays_hidden_until_its_own_publication(
         self, login, signed, candidate_user, admin_user, cohort, trainer
     ):
-        from conftest import open_session
 
         publish_results(signed, by=admin_user)
         resit = open_session("M2.1", cohort, [trainer]).assessments.get()
@@ -150,22 +150,6 @@ def test_office_numbers_link_to_their_lists(login, signed, admin_user):
         "certification:certificates",
     ):
         assert f'href="{reverse(name)}' in text
-
-
-def bulk_enrol(cohort, count, start):
-    candidates = Candidate.objects.bulk_create(
-        Candidate(
-            birth_name=f"Masse{n}",
-            first_names=f"Prénom{n}",
-            sex="F",
-            birth_date=datetime.date(1990, 1, 1) + datetime.timedelta(days=n),
-            birth_country="Suisse",
-        )
-        for n in range(start, start + count)
-    )
-    Enrolment.objects.bulk_create(
-        Enrolment(candidate=c, cohort=cohort, access_route="vae") for c in candidates
-    )
 
 
 def test_dashboards_and_heatmap_queries_from_10_to_300_candidates(

@@ -8,6 +8,7 @@ from blocks.models import CertificationVersion
 from candidates import roles
 from candidates.models import Candidate, Cohort, Enrolment
 from candidates.roles import roles_of
+from candidates.tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,6 @@ def test_wrong_password_gets_a_french_message(client, trainer):
 
 
 def test_sign_in_then_out(client, trainer):
-    from conftest import PASSWORD
 
     response = client.post(reverse("login"), {"username": "formateur", "password": PASSWORD})
     assert response.status_code == 302
@@ -48,7 +48,7 @@ def test_admin_site_refuses_non_staff(login, trainer):
 
 
 @override_settings(DEBUG=False)
-def test_seed_demo_is_refused_outside_debug():
+def test_seed_demo_is_refused_outside_debug(empty_database):
     with pytest.raises(CommandError, match="mode développement"):
         call_command("seed_demo")
     assert not get_user_model().objects.exists()
@@ -56,7 +56,7 @@ def test_seed_demo_is_refused_outside_debug():
 
 
 @override_settings(DEBUG=True)
-def test_seed_demo_is_idempotent(capsys):
+def test_seed_demo_is_idempotent(empty_database, capsys):
     call_command("seed_demo")
     counts = [model.objects.count() for model in (get_user_model(), Candidate, Enrolment)]
     call_command("seed_demo")

@@ -4,16 +4,17 @@ from django.urls import reverse
 
 from candidates import roles
 from candidates.services import withdraw
+from candidates.tests.factories import bulk_enrol
 from certification.models import Certificate
 from certification.services import (
     issue_bloc_certificate,
     reissue_certificate,
     withdrawn_certificates,
 )
-from certification.tests.test_certificates import issued
+from certification.tests.factories import issued
 from evaluations.deliberations import record_decision, rectify
 from evaluations.models import BlocDecision
-from evaluations.tests.test_deliberation import sign_all
+from evaluations.tests.factories import open_session, sign_all
 
 pytestmark = pytest.mark.django_db
 
@@ -109,8 +110,6 @@ def test_certificate_office_page_queries_do_not_grow_with_candidates(
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from certification.tests.test_dashboards import bulk_enrol
-
     client = login(admin_user)
 
     def count():
@@ -138,7 +137,6 @@ def test_certificate_office_page_queries_do_not_grow_with_candidates(
 
 
 def test_a_jury_never_scores_a_written_session(cohort, candidate, trainer, jury):
-    from conftest import open_session
 
     with pytest.raises(ValidationError, match="Un jury ne note que les épreuves orales"):
         open_session("M2.1", cohort, [trainer], jury=jury)

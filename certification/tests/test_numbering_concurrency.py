@@ -7,13 +7,12 @@ from django.utils import timezone
 
 from candidates.models import Enrolment
 from candidates.services import enrol
-from candidates.tests.test_people import make_candidate
+from candidates.tests.factories import make_candidate
 from certification.models import Certificate
 from certification.services import issue_bloc_certificate
 from evaluations.deliberations import open_deliberation, record_decision, sign_minutes
 from evaluations.models import BlocDecision
-from evaluations.tests.test_concurrency import at_once
-from evaluations.tests.test_deliberation import sit_bloc
+from evaluations.tests.factories import at_once, sit_bloc
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

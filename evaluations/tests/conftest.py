@@ -1,7 +1,7 @@
 import pytest
 
 from evaluations.deliberations import open_deliberation
-from evaluations.tests.test_deliberation import sit_bloc
+from evaluations.tests.factories import sit_bloc
 
 
 @pytest.fixture

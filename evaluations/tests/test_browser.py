@@ -3,7 +3,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from conftest import PASSWORD
+from candidates.tests.factories import PASSWORD
 from evaluations.models import Grid, Score
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

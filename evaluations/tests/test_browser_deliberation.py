@@ -3,9 +3,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from conftest import PASSWORD
+from candidates.tests.factories import PASSWORD
 from evaluations.models import Deliberation
-from evaluations.tests.test_deliberation import sit_bloc
+from evaluations.tests.factories import sit_bloc
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -1,13 +1,12 @@
 """Concurrent saves over real connections: only meaningful on PostgreSQL, where
 rows are locked; CI runs the suite there too."""
 
-import threading
-
 import pytest
 from django.db import connection
 
 from evaluations.models import Grid, Score
 from evaluations.services import CriterionEntry, StaleGrid, modality_criteria, save_grid
+from evaluations.tests.factories import at_once
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -15,28 +14,6 @@ pytestmark = [
         connection.vendor != "postgresql", reason="row locks need PostgreSQL (run in CI)"
     ),
 ]
-
-
-def at_once(*calls):
-    """Run each call in its own thread and connection, released together."""
-    barrier = threading.Barrier(len(calls))
-    outcomes = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            outcomes[index] = call()
-        except Exception as error:  # noqa: BLE001 - the outcome is what the test checks
-            outcomes[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return outcomes
 
 
 def saving(assessment, assessor, value, *, revision=0):

@@ -7,12 +7,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pypdf import PdfReader
 
-from blocks.models import AuditEvent, Bloc, EvaluationModality
+from blocks.models import AuditEvent
 from candidates import roles
 from candidates.models import Enrolment
 from candidates.services import enrol
-from candidates.tests.test_people import make_candidate
-from conftest import make_user, open_session
+from candidates.tests.factories import make_candidate, make_user
 from evaluations.deliberations import (
     add_member,
     composition_problems,
@@ -25,55 +24,18 @@ from evaluations.deliberations import (
     sign_minutes,
 )
 from evaluations.models import BlocDecision, Deliberation, JuryMember
-from evaluations.tests.test_scoring import fill
+from evaluations.tests.factories import (
+    bloc,
+    decide_as_proposed,
+    fill,
+    open_session,
+    sign_all,
+)
 
 pytestmark = pytest.mark.django_db
 
 VALIDATED = BlocDecision.Decision.VALIDATED
 NOT_VALIDATED = BlocDecision.Decision.NOT_VALIDATED
-
-
-def sit_bloc(cohort, number, value, *, trainer, jury):
-    """Every modality of the bloc held and scored `value` on every criterion."""
-    modalities = EvaluationModality.objects.filter(
-        bloc__certification_version=cohort.certification_version, bloc__number=number
-    )
-    for modality in modalities:
-        if modality.assessed_by == EvaluationModality.AssessedBy.JURY:
-            assessors = [member.user for member in jury.members.all()]
-            session = open_session(modality.code, cohort, assessors, jury=jury)
-        else:
-            assessors = [trainer]
-            session = open_session(modality.code, cohort, assessors)
-        for assessment in session.assessments.all():
-            for assessor in assessors:
-                fill(assessment, assessor, value, submit=True)
-
-
-def bloc(enrolment, number):
-    return Bloc.objects.get(
-        certification_version=enrolment.cohort.certification_version, number=number
-    )
-
-
-def decide_as_proposed(deliberation, enrolment, user):
-    for cell in deliberation_table(deliberation)[0].cells:
-        if cell.due:
-            record_decision(
-                deliberation,
-                enrolment=enrolment,
-                bloc=cell.bloc,
-                decision=VALIDATED if cell.result.proposed_validated else NOT_VALIDATED,
-                user=user,
-            )
-
-
-def sign_all(deliberation, jury_member, second_jury_member, capture):
-    sign_minutes(deliberation, user=second_jury_member)
-    with capture(execute=True):
-        signed = sign_minutes(deliberation, user=jury_member)
-    signed.refresh_from_db()
-    return signed
 
 
 def pdf_text(deliberation):
@@ -230,7 +192,11 @@ class TestMinutes:
         with pytest.raises(ValidationError, match="Chaque membre du jury signe avant"):
             sign_minutes(deliberation, user=jury_member)
         signed = sign_all(
-            deliberation, jury_member, second_jury_member, django_capture_on_commit_callbacks
+            deliberation,
+            jury_member,
+            second_jury_member,
+            django_capture_on_commit_callbacks,
+            render_minutes=True,
         )
         assert signed.is_signed and signed.signed_at
         with pytest.raises(ValidationError, match="décisions sont figées"):
@@ -286,7 +252,11 @@ class TestMinutes:
         )
         assert set(Deliberation.objects.in_force()) == {original}
         corrected = sign_all(
-            correction, jury_member, second_jury_member, django_capture_on_commit_callbacks
+            correction,
+            jury_member,
+            second_jury_member,
+            django_capture_on_commit_callbacks,
+            render_minutes=True,
         )
         assert set(Deliberation.objects.in_force()) == {corrected}
         original.refresh_from_db()

@@ -7,7 +7,7 @@ from django.urls import reverse
 from blocks.models import Bloc
 from candidates import roles
 from candidates.models import Cohort
-from conftest import make_user, open_session
+from candidates.tests.factories import make_user
 from evaluations.deliberations import (
     add_member,
     create_jury,
@@ -18,8 +18,13 @@ from evaluations.deliberations import (
 )
 from evaluations.models import BlocDecision, Grid, JuryMember, Score
 from evaluations.services import CriterionEntry, save_grid
-from evaluations.tests.test_deliberation import decide_as_proposed, sign_all
-from evaluations.tests.test_scoring import criteria_of, fill
+from evaluations.tests.factories import (
+    criteria_of,
+    decide_as_proposed,
+    fill,
+    open_session,
+    sign_all,
+)
 
 pytestmark = pytest.mark.django_db
 

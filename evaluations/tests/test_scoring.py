@@ -9,23 +9,18 @@ from django.urls import reverse
 from blocks.models import AuditEvent, Criterion
 from candidates.models import Enrolment
 from candidates.services import enrol
-from candidates.tests.test_people import make_candidate
-from conftest import open_session
+from candidates.tests.factories import make_candidate, make_user
 from evaluations.models import Grid, Score
 from evaluations.services import (
     CriterionEntry,
     StaleGrid,
     change_session_status,
-    modality_criteria,
     save_grid,
     set_presence,
 )
+from evaluations.tests.factories import criteria_of, fill, open_session
 
 pytestmark = pytest.mark.django_db
-
-
-def criteria_of(session):
-    return list(modality_criteria(session.modality))
 
 
 def grid_post(session, values, *, revision=0, action="save", **extra):
@@ -36,18 +31,6 @@ def grid_post(session, values, *, revision=0, action="save", **extra):
             data[f"value_{criterion.pk}"] = str(value)
         data[f"comment_{criterion.pk}"] = ""
     return data
-
-
-def fill(assessment, assessor, value, *, submit=False):
-    grid = Grid.objects.filter(assessment=assessment, assessor=assessor).first()
-    return save_grid(
-        assessment,
-        assessor=assessor,
-        revision=grid.revision if grid else 0,
-        entries={c.pk: CriterionEntry(value) for c in criteria_of(assessment.session)},
-        overall_comment="",
-        submit=submit,
-    )
 
 
 def grid_url(assessment):
@@ -263,7 +246,6 @@ class TestBadInput:
 
 def make_outside_trainer(name="formateur-externe"):
     from candidates import roles
-    from conftest import make_user
 
     return make_user(name, roles.TRAINER)
 

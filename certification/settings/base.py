@@ -1,7 +1,8 @@
-"""Settings of the certification platform, driven by the environment.
+"""Settings shared by every environment, driven by the environment variables.
 
 SQLite by default; DATABASE_URL (for example
-postgres://postgres@127.0.0.1:5432/certif) switches to PostgreSQL.
+postgres://postgres@127.0.0.1:5432/certif) switches to PostgreSQL. The modules
+beside this one (development, test, production) start from it.
 """
 
 import os
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
 def env_flag(name, default=False):

@@ -1,0 +1,5 @@
+"""A production server (gunicorn through wsgi.py): debug pages always off."""
+
+from .base import *  # noqa: F403
+
+DEBUG = False
