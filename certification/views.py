@@ -212,7 +212,9 @@ def certificate_list(request):
             "deliberations": deliberations,
             "certificates": certificates[:200],
             "query": query,
-            "jobs": PrintJob.objects.select_related("deliberation__jury")[:10],
+            "jobs": PrintJob.objects.select_related("deliberation__jury", "deliberation__cohort")[
+                :10
+            ],
         },
     )
 

@@ -99,6 +99,7 @@ def test_seed_text_is_kept_with_ambiguities_noted(referential):
 
 def test_loading_twice_changes_nothing(referential):
     before = referential_counts()
+    assert before == [1, 4, 11, 38, 88, 14]
     result = load_referential(SHIPPED_FILE.read_text(encoding="utf-8"))
     assert result.outcome == "unchanged"
     assert result.version == referential
@@ -264,5 +265,8 @@ def test_reloading_keeps_the_mentions_the_office_entered(referential):
     assert (referential.rncp_code, referential.signatory_name) == ("RNCP12345", "Jeanne Delorme")
     changed = shipped()
     changed["blocs"][0]["title"] = "Autre intitulé"
-    with pytest.raises(ReferentialFileError, match="figée"):
+    with pytest.raises(
+        ReferentialFileError, match=re.escape("« Assistant de production » est figée (active)")
+    ):
         load_referential(json.dumps(changed))
+    assert referential.blocs.get(number=1).title.startswith("Préparation d’un projet")

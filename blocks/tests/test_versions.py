@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -16,31 +18,43 @@ from blocks.services import activate_version, archive_version, duplicate_version
 
 pytestmark = pytest.mark.django_db
 
+BLOC_1_TITLE = "Préparation d’un projet de production (long-métrage, série, documentaire, magazine)"
+
+
+def frozen(status):
+    return re.escape(
+        f"La version « 1 » de « Assistant de production » est figée ({status}) : sa structure "
+        "ne peut plus être modifiée. Dupliquez-la en une nouvelle version brouillon."
+    )
+
 
 def test_structure_of_an_active_version_cannot_change(referential):
     bloc = referential.blocs.get(number=1)
     bloc.title = "Autre intitulé"
-    with pytest.raises(ReferentialFrozen, match="figée"):
+    with pytest.raises(ReferentialFrozen, match=frozen("active")):
         bloc.save()
     criterion = Criterion.objects.filter(competence__bloc=bloc).first()
-    with pytest.raises(ReferentialFrozen):
+    with pytest.raises(ReferentialFrozen, match=frozen("active")):
         criterion.delete()
-    with pytest.raises(ReferentialFrozen):
+    with pytest.raises(ReferentialFrozen, match=frozen("active")):
         Competence.objects.create(
             bloc=bloc, activity=bloc.activities.first(), code="C1.99", statement="Nouvelle"
         )
-    with pytest.raises(ReferentialFrozen):
+    with pytest.raises(ReferentialFrozen, match=frozen("active")):
         referential.grading_levels.first().delete()
-    with pytest.raises(ReferentialFrozen):
+    with pytest.raises(ReferentialFrozen, match=frozen("active")):
         referential.delete()
-    assert referential.blocs.get(number=1).title != "Autre intitulé"
+    assert referential.blocs.get(number=1).title == BLOC_1_TITLE
     assert Criterion.objects.filter(pk=criterion.pk).exists()
+    assert not Competence.objects.filter(code="C1.99").exists()
+    assert referential.grading_levels.count() == 4
+    assert CertificationVersion.objects.filter(pk=referential.pk).exists()
 
 
 def test_archived_version_is_frozen_too(referential, admin_user):
     archived = archive_version(referential, by=admin_user)
     assert archived.status == CertificationVersion.Status.ARCHIVED
-    with pytest.raises(ReferentialFrozen):
+    with pytest.raises(ReferentialFrozen, match=frozen("archivée")):
         archived.blocs.first().save()
 
 
@@ -95,11 +109,13 @@ def test_activation_freezes_the_draft(draft_version, admin_user):
 
 def test_audit_events_cannot_be_rewritten(referential):
     event = AuditEvent.objects.first()
+    recorded = event.action
     event.action = "autre"
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="Le journal d'audit ne peut pas être modifié."):
         event.save()
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="Le journal d'audit ne peut pas être effacé."):
         event.delete()
+    assert AuditEvent.objects.get(pk=event.pk).action == recorded != "autre"
 
 
 class TestAdmin:
@@ -114,7 +130,7 @@ class TestAdmin:
         assert b'name="_save"' not in page.content
         response = client.post(self.bloc_url(bloc), {"title": "Modifié"})
         assert response.status_code == 403
-        assert Bloc.objects.get(pk=bloc.pk).title != "Modifié"
+        assert Bloc.objects.get(pk=bloc.pk).title == BLOC_1_TITLE
 
     def test_draft_bloc_is_edited_with_its_inlines(self, draft_version, login, admin_user):
         client = login(admin_user)

@@ -6,7 +6,8 @@ from django.urls import reverse
 
 from blocks.models import AuditEvent
 from candidates.importing import SAMPLE_FILE
-from candidates.models import Candidate, Enrolment
+from candidates.models import Candidate, Cohort, Enrolment
+from candidates.tests.factories import fill_cohort
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +28,7 @@ def test_preview_writes_nothing_and_confirm_writes_everything(login, admin_user,
     assert "Aperçu de l" in text
     assert "12 candidat(s) à créer" in text
     assert "Contrat de professionnalisation" in text
+    assert "Confirmer l'import" in text
     assert not Candidate.objects.exists()
     token = preview.context["token"]
     done = client.post(
@@ -53,8 +55,13 @@ def test_bad_rows_are_listed_with_their_line_and_nothing_is_offered(login, admin
     client = login(admin_user)
     text = HEADER + "Roux;Paul;M;01/02/2003;75056;vae\nBlanc;Zoé;F;31/02/2003;75056;vae\n"
     preview = upload(client, cohort, text).content.decode()
-    assert "ligne 3 : " in preview and "date de naissance" in preview
-    assert "Confirmer l&#x27;import" not in preview
+    assert (
+        "<li>ligne 3 : date de naissance invalide (« 31/02/2003 ») : "
+        "JJ/MM/AAAA ou AAAA-MM-JJ attendu</li>"
+    ) in preview
+    assert preview.count("<li>ligne ") == 1
+    assert "Confirmer l'import" not in preview
+    assert 'name="token"' not in preview
     assert not Candidate.objects.exists()
 
 
@@ -92,8 +99,19 @@ def test_a_file_that_became_wrong_between_preview_and_confirm_is_refused(login, 
     assert not Candidate.objects.exists()
 
 
-def test_preview_queries_do_not_grow_with_the_file(login, admin_user, cohort):
+def test_preview_queries_do_not_grow_with_the_file(login, admin_user, cohort, candidate):
+    """5 new people against 201 rows of every kind: new people (half of them
+    choosing bloc 4), people known from another cohort, people already enrolled."""
     client = login(admin_user)
+    other = Cohort.objects.create(
+        name="Promotion précédente",
+        certification_version=cohort.certification_version,
+        start_date=cohort.start_date,
+        end_date=cohort.end_date,
+    )
+    fill_cohort(other, 40, start=5000)
+    fill_cohort(cohort, 40, start=6000)
+    known = list(Candidate.objects.filter(enrolments__cohort__in=[other, cohort]))
 
     def rows(count):
         return "".join(
@@ -101,7 +119,25 @@ def test_preview_queries_do_not_grow_with_the_file(login, admin_user, cohort):
         )
 
     with CaptureQueriesContext(connection) as small:
-        upload(client, cohort, HEADER + rows(5))
+        preview = upload(client, cohort, HEADER + rows(5)).content.decode()
+    assert "5 candidat(s) à créer, 0 candidat(s) existant(s) à inscrire, 0 déjà inscrit(s)" in (
+        preview
+    )
+    large_file = (
+        "nom_naissance;prenoms;sexe;date_naissance;code_insee_naissance;pays_naissance;"
+        "voie_acces;blocs_optionnels\n"
+    )
+    large_file += "".join(
+        f"Nom{n};Prénom{n};M;{1 + n % 28:02d}/01/2000;75056;;vae;{'4' if n % 2 else ''}\n"
+        for n in range(120)
+    )
+    large_file += "".join(
+        f"{person.birth_name};{person.first_names};M;{person.birth_date:%d/%m/%Y};;Belgique;vae;\n"
+        for person in known
+    )
     with CaptureQueriesContext(connection) as large:
-        upload(client, cohort, HEADER + rows(200))
+        preview = upload(client, cohort, large_file).content.decode()
+    assert "120 candidat(s) à créer, 40 candidat(s) existant(s) à inscrire, 41 déjà inscrit(s)" in (
+        preview
+    )
     assert len(large) == len(small)

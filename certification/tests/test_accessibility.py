@@ -74,5 +74,9 @@ def test_main_pages_are_labelled(
         assert response.status_code == 200, url
         check(response.content.decode())
     home = login(candidate_user).get(reverse("certification:candidate_home")).content.decode()
-    assert check(home).progressbars
-    assert "compétence(s) acquise(s) sur" in home  # each bar also as text
+    # One bar for each bloc Emma takes (1 to 3; she did not choose bloc 4), each also as text.
+    bars = check(home).progressbars
+    assert [bar["aria-label"] for bar in bars] == [
+        f"Compétences acquises, bloc {number}" for number in (1, 2, 3)
+    ]
+    assert home.count("compétence(s) acquise(s) sur") == 3

@@ -14,7 +14,6 @@ from candidates.tests.factories import make_user
 from certification.models import Certificate, CertificateCounter, PrintJob
 from certification.rendering import certificate_html, qr_data_uri
 from certification.services import (
-    MANDATORY_MENTIONS,
     issue_bloc_certificate,
     issue_title_certificate,
     reissue_certificate,
@@ -25,6 +24,17 @@ from certification.tests.factories import issued, pdf_reader, text_of
 pytestmark = pytest.mark.django_db
 
 YEAR = timezone.localdate().year
+MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+          "septembre", "octobre", "novembre", "décembre"]  # fmt: skip
+
+
+def in_words(day):
+    """A date as French pages and PDFs write it: 5 mars 2027."""
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def assert_sent_to_login(response, url):
+    assert (response.status_code, response.url) == (302, f"/connexion/?next={url}"), url
 
 
 class TestIssuing:
@@ -33,7 +43,8 @@ class TestIssuing:
     ):
         certificate = issued(decision, django_capture_on_commit_callbacks, admin_user)
         assert certificate.number == f"AP-{YEAR}-00001"
-        assert len(certificate.verification_code) >= 22  # at least 128 random bits
+        # 24 random bytes (192 bits) in URL-safe base64.
+        assert re.fullmatch(r"[A-Za-z0-9_-]{32}", certificate.verification_code)
         assert certificate.mentions["holder_birth_date"] == "2001-04-12"
         reader = pdf_reader(certificate)
         width, height = (float(v) for v in reader.pages[0].mediabox[2:])
@@ -53,7 +64,7 @@ class TestIssuing:
             "Niveau 5 de la nomenclature nationale, niveau 5 du cadre européen",
             "Code(s) NSF : 323t",
             f"Certificat n° AP-{YEAR}-00001",
-            f"Délivré à Paris, le {timezone.localdate().day}",
+            f"Délivré à Paris, le {in_words(timezone.localdate())}",
             "Jeanne Delorme, Directrice du CEFPF",
             "Jury de certification 2027",
         ]:
@@ -101,7 +112,11 @@ class TestIssuing:
         assert CertificateCounter.objects.get(year=YEAR).last == 2
 
     def test_a_bloc_not_validated_gets_no_certificate(self, signed):
-        with pytest.raises(ValidationError, match="n'a pas été validé par le jury"):
+        with pytest.raises(
+            ValidationError,
+            match="Le bloc 2 n'a pas été validé par le jury : "
+            "aucun certificat ne peut être délivré.",
+        ):
             issue_bloc_certificate(signed.decisions.get(bloc__number=2), by=None)
         assert not Certificate.objects.exists()
         assert not CertificateCounter.objects.filter(last__gt=0).exists()
@@ -110,30 +125,40 @@ class TestIssuing:
         self, decision, django_capture_on_commit_callbacks
     ):
         first = issued(decision, django_capture_on_commit_callbacks)
-        with pytest.raises(ValidationError, match=f"n° {first.number}"):
+        with pytest.raises(
+            ValidationError,
+            match=f"Un certificat valide existe déjà pour ce bloc : n° AP-{YEAR}-00001.",
+        ):
             issue_bloc_certificate(decision, by=None)
+        assert first.number == f"AP-{YEAR}-00001"
         assert Certificate.objects.count() == 1
 
     @pytest.mark.parametrize(
-        "field",
+        ("field", "named"),
         [
-            "rncp_code",
-            "registration_decision_date",
-            "certifier",
-            "national_level",
-            "european_level",
-            "nsf_codes",
-            "issue_place",
-            "signatory_name",
-            "signatory_title",
+            ("rncp_code", "le code RNCP"),
+            (
+                "registration_decision_date",
+                "la date de la décision d'enregistrement de France Compétences",
+            ),
+            ("certifier", "le nom du certificateur"),
+            ("national_level", "le niveau (nomenclature nationale)"),
+            ("european_level", "le niveau européen"),
+            ("nsf_codes", "le ou les codes NSF"),
+            ("issue_place", "le lieu de délivrance"),
+            ("signatory_name", "le nom du signataire"),
+            ("signatory_title", "la qualité du signataire"),
         ],
     )
-    def test_each_missing_mention_is_named(self, decision, mentions, field):
+    def test_each_missing_mention_is_named(self, decision, mentions, field, named):
         setattr(mentions, field, None if field.endswith("date") else "")
         mentions.save()
         with pytest.raises(ValidationError) as refused:
             issue_bloc_certificate(decision, by=None)
-        assert MANDATORY_MENTIONS[field] in refused.value.messages[0]
+        assert refused.value.messages == [
+            f"Délivrance impossible : il manque {named}. Complétez la version de la "
+            "certification ou la fiche du candidat."
+        ]
         assert not Certificate.objects.exists()
 
     def test_every_missing_mention_at_once(self, decision, mentions):
@@ -142,13 +167,16 @@ class TestIssuing:
         mentions.save()
         with pytest.raises(ValidationError) as refused:
             issue_bloc_certificate(decision, by=None)
-        message = refused.value.messages[0]
-        assert "le code RNCP, le ou les codes NSF, le nom du signataire" in message
+        assert refused.value.messages == [
+            "Délivrance impossible : il manque le code RNCP, le ou les codes NSF, le nom du "
+            "signataire. Complétez la version de la certification ou la fiche du candidat."
+        ]
 
     def test_a_missing_holder_identity_is_named(self, decision, candidate):
         type(candidate).objects.filter(pk=candidate.pk).update(first_names="")
-        with pytest.raises(ValidationError, match="les prénoms du titulaire"):
+        with pytest.raises(ValidationError, match="il manque les prénoms du titulaire\\."):
             issue_bloc_certificate(decision, by=None)
+        assert not Certificate.objects.exists()
 
     def test_title_only_once_every_mandatory_bloc_is_validated(
         self, signed, all_validated, candidate, django_capture_on_commit_callbacks
@@ -164,8 +192,12 @@ class TestIssuing:
         assert "Bloc 2 « Gestion de la production" in text
 
     def test_no_title_while_a_mandatory_bloc_is_missing(self, signed, candidate):
-        with pytest.raises(ValidationError, match="tous les blocs obligatoires"):
+        with pytest.raises(
+            ValidationError,
+            match="Le titre n'est délivré que lorsque tous les blocs obligatoires sont validés.",
+        ):
             issue_title_certificate(candidate.enrolments.get(), by=None)
+        assert not Certificate.objects.exists()
 
 
 class TestRevocationAndReissue:
@@ -173,8 +205,10 @@ class TestRevocationAndReissue:
         self, client, decision, admin_user, django_capture_on_commit_callbacks
     ):
         certificate = issued(decision, django_capture_on_commit_callbacks)
-        with pytest.raises(ValidationError, match="motif"):
+        with pytest.raises(ValidationError, match="Indiquez le motif de la révocation."):
             revoke_certificate(certificate, reason="", by=admin_user)
+        certificate.refresh_from_db()
+        assert certificate.status == Certificate.Status.VALID
         revoke_certificate(certificate, reason="Fraude à l'examen", by=admin_user)
         certificate.refresh_from_db()
         assert certificate.status == Certificate.Status.REVOKED
@@ -184,8 +218,12 @@ class TestRevocationAndReissue:
             .exists()
         )
         page = client.get(certificate.get_verification_url()).content.decode()
-        assert "Certificat révoqué" in page
-        assert f"le {certificate.revoked_at.day}" in page
+        revoked_on = timezone.localtime(certificate.revoked_at).date()
+        assert (
+            f"<strong>Certificat révoqué</strong> le {in_words(revoked_on)} : "
+            "il n'atteste plus rien."
+        ) in page
+        assert "Certificat valide" not in page
 
     def test_reissue_after_an_identity_correction(
         self, client, decision, candidate, admin_user, django_capture_on_commit_callbacks
@@ -197,7 +235,8 @@ class TestRevocationAndReissue:
         old.refresh_from_db()
         new.refresh_from_db()
         assert old.status == Certificate.Status.SUPERSEDED and old.superseded_by == new
-        assert new.number != old.number and new.status == Certificate.Status.VALID
+        assert (old.number, new.number) == (f"AP-{YEAR}-00001", f"AP-{YEAR}-00002")
+        assert new.status == Certificate.Status.VALID
         assert new.mentions["holder_usage_name"] == "Martin"
         assert old.mentions["holder_usage_name"] == ""
         assert "nom d'usage : MARTIN" in text_of(pdf_reader(new))
@@ -213,7 +252,7 @@ class TestVerification:
         page = client.get(certificate.get_verification_url())
         text = page.content.decode()
         assert page.status_code == 200
-        assert "Certificat valide" in text
+        assert "<strong>Certificat valide.</strong>" in text
         assert "Emma Louise PETIT" in text
         assert "le bloc 1 « Préparation d’un projet de production" in text
         assert certificate.number in text
@@ -247,7 +286,7 @@ class TestPagesAndDownloads:
     ):
         certificate = issued(decision, django_capture_on_commit_callbacks)
         url = reverse("certification:certificate_pdf", args=[certificate.number])
-        assert client.get(url).url.startswith("/connexion/")
+        assert_sent_to_login(client.get(url), url)
         assert login(trainer).get(url).status_code == 403
         mine = login(candidate_user).get(reverse("certification:mine")).content.decode()
         assert "Télécharger le certificat (PDF)" in mine
@@ -265,16 +304,20 @@ class TestPagesAndDownloads:
 
     def test_office_pages(self, client, login, signed, admin_user, trainer):
         url = reverse("certification:certificates")
-        assert client.get(url).url.startswith("/connexion/")
+        assert_sent_to_login(client.get(url), url)
         assert login(trainer).get(url).status_code == 403
         page = login(admin_user).get(url).content.decode()
-        assert "Petit Emma Louise · bloc 1" in page and "Petit Emma Louise · bloc 3" in page
+        assert "Petit Emma Louise · bloc 1" in page
+        assert "Petit Emma Louise · bloc 3" in page
+        assert "Petit Emma Louise · bloc 2" not in page  # not validated: nothing due
         response = login(admin_user).post(
             reverse("certification:issue"),
             {"decision": signed.decisions.get(bloc__number=2).pk},
             follow=True,
         )
-        assert "n&#x27;a pas été validé par le jury" in response.content.decode()
+        assert (
+            "Le bloc 2 n&#x27;a pas été validé par le jury : aucun certificat ne peut être délivré."
+        ) in response.content.decode()
         assert not Certificate.objects.exists()
 
 
@@ -311,7 +354,9 @@ class TestPrinting:
         assert len(reader.pages) == 2
         assert "2 certificat(s) délivré(s)" in capsys.readouterr().out
         text = text_of(reader)
-        assert re.search(r"bloc 1 « Préparation", text) and re.search(r"bloc 3 « Suivi", text)
+        assert "a validé le bloc 1 « Préparation" in text
+        assert "a validé le bloc 3 « Suivi" in text
+        assert "bloc 2 « Gestion" not in text
         with pytest.raises(CommandError, match="Aucun procès-verbal signé"):
             call_command("print_certificates", "--jury", "Inconnu", "--out", str(out))
 
@@ -327,10 +372,10 @@ def test_office_certificate_views_role_matrix(
     django_capture_on_commit_callbacks,
 ):
     certificate = issued(decision, django_capture_on_commit_callbacks)
+    from certification.printing import start_print_job
+
     with django_capture_on_commit_callbacks(execute=True):
-        job = __import__("certification.printing", fromlist=["x"]).start_print_job(
-            signed, by=admin_user
-        )
+        job = start_print_job(signed, by=admin_user)
     pages = [
         reverse("certification:certificate", args=[certificate.number]),
         reverse("certification:print_job", args=[job.pk]),
@@ -343,16 +388,18 @@ def test_office_certificate_views_role_matrix(
     ]
     for url in pages:
         client.logout()
-        assert client.get(url).url.startswith("/connexion/"), url
+        assert_sent_to_login(client.get(url), url)
         assert login(trainer).get(url).status_code == 403, url
         assert login(admin_user).get(url).status_code == 200, url
     for url, data in actions:
         client.logout()
-        assert client.post(url, data).url.startswith("/connexion/"), url
+        assert_sent_to_login(client.post(url, data), url)
         assert login(trainer).post(url, data).status_code == 403, url
         assert login(candidate_user).post(url, data).status_code == 403, url
     certificate.refresh_from_db()
     assert certificate.status == Certificate.Status.VALID
     assert PrintJob.objects.count() == 1
     own = login(candidate_user).get(pages[0])
-    assert own.status_code == 200 and "Révoquer" not in own.content.decode()
+    assert own.status_code == 200
+    assert "Révoquer</button>" not in own.content.decode()
+    assert "Révoquer</button>" in login(admin_user).get(pages[0]).content.decode()

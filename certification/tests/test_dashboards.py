@@ -1,5 +1,6 @@
 import datetime
 import json
+import re
 
 import pytest
 from django.db import connection
@@ -8,10 +9,22 @@ from django.urls import reverse
 
 from candidates.models import Candidate, Enrolment
 from candidates.tests.factories import bulk_enrol
+from certification.models import Certificate
 from certification.tests.factories import issued
-from evaluations.deliberations import publish_results
-from evaluations.models import Grid, Score
-from evaluations.tests.factories import fill, open_session
+from evaluations.deliberations import (
+    open_deliberation,
+    publish_results,
+    rectify,
+)
+from evaluations.models import Deliberation, Score
+from evaluations.tests.factories import (
+    another_cohort,
+    another_jury,
+    decide_as_proposed,
+    fill,
+    open_session,
+    sign_all,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +42,8 @@ PEOPLE = ["admin_user", "trainer", "jury_member", "candidate_user", "outsider"]
 @pytest.mark.parametrize("page", PAGES)
 def test_each_dashboard_for_every_role(request, client, login, candidate, jury, page):
     url, allowed = PAGES[page]
-    assert client.get(url).url.startswith("/connexion/")
+    anonymous = client.get(url)
+    assert (anonymous.status_code, anonymous.url) == (302, f"/connexion/?next={url}")
     for person in PEOPLE:
         status = login(request.getfixturevalue(person)).get(url).status_code
         assert status == (200 if person in allowed else 403), (person, status)
@@ -51,11 +65,27 @@ def test_each_role_lands_on_its_dashboard(request, login, candidate, person, lan
 
 def test_heatmap_access(client, login, cohort, admin_user, trainer, other_trainer, jury_member):
     url = reverse("certification:heatmap", args=[cohort.pk])
-    assert client.get(url).url.startswith("/connexion/")
+    anonymous = client.get(url)
+    assert (anonymous.status_code, anonymous.url) == (302, f"/connexion/?next={url}")
     assert login(admin_user).get(url).status_code == 200
     assert login(trainer).get(url).status_code == 200
     assert login(other_trainer).get(url).status_code == 404
     assert login(jury_member).get(url).status_code == 403
+
+
+def bloc_cards(home):
+    """bloc number -> (state line, progress line) of its card on the candidate's home."""
+
+    def text(html):
+        return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+    cards = {}
+    for card in re.findall(r'<div class="card-body">(.*?)</div></div></div>', home, re.S):
+        number = int(re.match(r"\s*<h3 class=\"h6\">Bloc (\d+) ·", card).group(1))
+        state = re.search(r'<p class="mb-1">(.*?)</p>', card, re.S).group(1)
+        progress = re.search(r'<p class="small mb-0">(.*?)</p>', card, re.S)
+        cards[number] = (text(state), text(progress.group(1)) if progress else None)
+    return cards
 
 
 class TestCandidateSeesOnlyPublished:
@@ -64,8 +94,12 @@ class TestCandidateSeesOnlyPublished:
         home = client.get(reverse("certification:candidate_home")).content.decode()
         assert "décision publiée" not in home
         assert "Validé" not in home
-        assert "0 compétence(s) acquise(s) sur 6" in home
-        assert "résultats non encore publiés" in home
+        assert bloc_cards(home) == {
+            1: ("En cours", "0 compétence(s) acquise(s) sur 6 (résultats non encore publiés)"),
+            2: ("En cours", "0 compétence(s) acquise(s) sur 12 (résultats non encore publiés)"),
+            3: ("En cours", "0 compétence(s) acquise(s) sur 3 (résultats non encore publiés)"),
+            4: ("Non choisi (optionnel)", None),
+        }
         data = client.get(reverse("certification:my_data_json")).json()
         assert data["decisions_publiees"] == []
         assert all(item["notes_publiees"] == [] for item in data["evaluations"])
@@ -80,8 +114,12 @@ class TestCandidateSeesOnlyPublished:
         publish_results(signed, by=admin_user)
         client = login(candidate_user)
         home = client.get(reverse("certification:candidate_home")).content.decode()
-        assert "décision publiée : validé" in home
-        assert "6 compétence(s) acquise(s) sur 6" in home
+        assert bloc_cards(home) == {
+            1: ("Validé · décision publiée : validé", "6 compétence(s) acquise(s) sur 6"),
+            2: ("En cours · décision publiée : non validé", "0 compétence(s) acquise(s) sur 12"),
+            3: ("Validé · décision publiée : validé", "3 compétence(s) acquise(s) sur 3"),
+            4: ("Non choisi (optionnel)", None),
+        }
         assert "Dépouillement clair" in home
         data = client.get(reverse("certification:my_data_json")).json()
         assert [(d["bloc"], d["decision"]) for d in data["decisions_publiees"]] == [
@@ -89,15 +127,31 @@ class TestCandidateSeesOnlyPublished:
             (2, "Non validé"),
             (3, "Validé"),
         ]
-        published = [note for item in data["evaluations"] for note in item["notes_publiees"]]
-        expected = Score.objects.filter(
-            grid__status=Grid.Status.SUBMITTED,
-            grid__assessment__enrolment__candidate__user=candidate_user,
-        )
-        assert len(published) == expected.count()
-        assert sum(note["commentaire"] == "Dépouillement clair" for note in published) == (
-            expected.filter(comment="Dépouillement clair").count()
-        )
+        published = {
+            item["modalite"].split()[0]: item["notes_publiees"] for item in data["evaluations"]
+        }
+        # One note per criterion and assessor: M1.1 by the two jury members, the rest by
+        # the trainer; 61 in all.
+        assert {code: len(notes) for code, notes in published.items()} == {
+            "M1.1": 8 * 2,
+            "M1.2": 8,
+            "M2.1": 3,
+            "M2.2": 6,
+            "M2.3": 4,
+            "M2.4": 8,
+            "M2.5": 7,
+            "M3.1": 3,
+            "M3.2": 3,
+            "M3.3": 3,
+        }
+        commented = [
+            (code, note["competence"], note["commentaire"])
+            for code, notes in published.items()
+            for note in notes
+            if note["commentaire"]
+        ]
+        # C1.4 has two criteria, scored by the trainer in M1.2.
+        assert commented == [("M1.2", "C1.4", "Dépouillement clair")] * 2
 
     def test_a_later_resit_stays_hidden_until_its_own_publication(
         self, login, signed, candidate_user, admin_user, cohort, trainer
@@ -107,8 +161,12 @@ class TestCandidateSeesOnlyPublished:
         resit = open_session("M2.1", cohort, [trainer]).assessments.get()
         fill(resit, trainer, 0, submit=True)
         data = login(candidate_user).get(reverse("certification:my_data_json")).json()
-        resit_entry = [e for e in data["evaluations"] if e["tentative"] == 2][0]
-        assert resit_entry["notes_publiees"] == []
+        attempts = [e for e in data["evaluations"] if e["modalite"].startswith("M2.1 ")]
+        # Both sessions are on the same day: their order in the export is not fixed.
+        assert sorted((e["tentative"], len(e["notes_publiees"])) for e in attempts) == [
+            (1, 3),
+            (2, 0),
+        ]
 
 
 def test_the_export_holds_nothing_of_anyone_else(login, signed, candidate_user, admin_user, cohort):
@@ -140,8 +198,20 @@ def test_candidate_downloads_a_certificate_from_home(
 
 def test_office_numbers_link_to_their_lists(login, signed, admin_user):
     page = login(admin_user).get(reverse("certification:office_dashboard"))
-    numbers = page.context["numbers"]
-    assert numbers["enrolled"] == 1 and numbers["to_print"] == 2 and numbers["to_publish"] == 1
+    # Emma sat 10 modalities (blocs 1 to 3): 11 grids handed in, M1.1's by the two
+    # jury members; blocs 1 and 3 to print, the signed PV to publish.
+    assert page.context["numbers"] == {
+        "cohorts": 1,
+        "enrolled": 1,
+        "grids_submitted": 11,
+        "grids_draft": 0,
+        "open_sessions": 10,
+        "open_deliberations": 0,
+        "to_publish": 1,
+        "to_print": 2,
+        "valid_certificates": 0,
+        "revoked": 0,
+    }
     text = page.content.decode()
     for name in (
         "candidates:cohorts",
@@ -152,39 +222,122 @@ def test_office_numbers_link_to_their_lists(login, signed, admin_user):
         assert f'href="{reverse(name)}' in text
 
 
-def test_dashboards_and_heatmap_queries_from_10_to_300_candidates(
-    login, signed, cohort, admin_user, trainer, jury_member
-):
-    bulk_enrol(cohort, 9, 1000)
-    pages = [
+def dashboard_pages(cohort, admin_user, trainer, jury_member, candidate_user):
+    return [
         (admin_user, reverse("certification:office_dashboard")),
         (trainer, reverse("certification:trainer_dashboard")),
         (trainer, reverse("certification:heatmap", args=[cohort.pk])),
         (jury_member, reverse("certification:jury_dashboard")),
+        (candidate_user, reverse("certification:candidate_home")),
+        (candidate_user, reverse("certification:my_data")),
+        (candidate_user, reverse("certification:my_data_json")),
     ]
 
-    def counts():
-        found = []
-        for user, url in pages:
-            client = login(user)
-            with CaptureQueriesContext(connection) as queries:
-                assert client.get(url).status_code == 200
-            found.append(len(queries))
-        return found
 
-    with_ten = counts()
+def query_counts(login, pages):
+    found = {}
+    for user, url in pages:
+        client = login(user)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200, url
+        found[url] = len(queries)
+    return found
+
+
+def test_dashboards_and_heatmap_queries_stay_constant_as_everything_grows(
+    login,
+    signed,
+    cohort,
+    candidate,
+    admin_user,
+    trainer,
+    jury_member,
+    second_jury_member,
+    candidate_user,
+    django_capture_on_commit_callbacks,
+):
+    """10 candidates, one published deliberation, one certificate, Emma's sessions
+    sat once, one open deliberation (a rectifying PV); against 300 candidates,
+    another promotion of the same trainer with its own sessions and grids, a re-sit,
+    a second jury of the same member, a second published deliberation in force, more
+    certificates. The number of open deliberations is left alone: see the next test."""
+    bulk_enrol(cohort, 9, 1000)
+    publish_results(signed, by=admin_user)
+    issued(signed.decisions.get(bloc__number=1), django_capture_on_commit_callbacks)
+    rectify(signed, reason="Relecture du bloc 2", user=jury_member)
+    pages = dashboard_pages(cohort, admin_user, trainer, jury_member, candidate_user)
+    with_ten = query_counts(login, pages)
+
     bulk_enrol(cohort, 290, 2000)
+    evening = another_cohort(cohort, trainer, "Promotion du soir", start=3000)
+    resit = open_session("M2.1", cohort, [trainer]).assessments.get(enrolment__candidate=candidate)
+    fill(resit, trainer, 3, submit=True)
+    deliberation = open_deliberation(
+        another_jury(cohort.certification_version, jury_member, second_jury_member),
+        evening,
+        by=None,
+    )
+    for enrolment in evening.enrolments.all():
+        decide_as_proposed(deliberation, enrolment, second_jury_member)
+    sign_all(deliberation, jury_member, second_jury_member, django_capture_on_commit_callbacks)
+    publish_results(deliberation, by=admin_user)
+    issued(signed.decisions.get(bloc__number=3), django_capture_on_commit_callbacks)
+
     assert cohort.enrolments.count() == 300
-    assert counts() == with_ten
+    assert Deliberation.objects.in_force().count() == 2
+    assert Deliberation.objects.filter(status=Deliberation.Status.OPEN).count() == 1
+    assert Certificate.objects.count() == 2
+    assert query_counts(login, pages) == with_ten
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="Known, reported: the jury dashboard computes the missing decisions of each open "
+    "deliberation with its own deliberation table (ten queries per open deliberation).",
+)
+def test_jury_dashboard_queries_stay_constant_as_open_deliberations_grow(
+    login, cohort, candidate, trainer, jury, jury_member, second_jury_member
+):
+    """One open deliberation of the member's, against three (other promotions, another jury)."""
+    open_deliberation(jury, cohort, by=None)
+    url = reverse("certification:jury_dashboard")
+    client = login(jury_member)
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(url).status_code == 200
+    evening = another_jury(cohort.certification_version, jury_member, second_jury_member)
+    for number, name in enumerate(("Promotion du soir", "Promotion du samedi")):
+        other = another_cohort(cohort, trainer, name, start=3000 + 10 * number)
+        open_deliberation(evening, other, by=None)
+    page = client.get(url).content.decode()
+    assert page.count("décision(s) à prendre") == 3
+    with CaptureQueriesContext(connection) as three:
+        assert client.get(url).status_code == 200
+    assert len(three) == len(one)
 
 
 def test_heatmap_states_and_links(login, signed, cohort, trainer):
     page = login(trainer).get(reverse("certification:heatmap", args=[cohort.pk]))
     row = page.context["rows"][0]
     states = {competence.code: state for competence, state, _ in row.cells}
-    assert states["C1.1"] == "acquired" and states["C2.1"] == "not_acquired"
-    assert states["C4.1"] == "none"
+    # Emma: blocs 1 and 3 scored at the passing mark or above, bloc 2 below, bloc 4 not taken.
+    assert {code for code, state in states.items() if state == "acquired"} == {
+        *(f"C1.{n}" for n in range(1, 7)),
+        *(f"C3.{n}" for n in range(1, 4)),
+    }
+    assert {code for code, state in states.items() if state == "not_acquired"} == {
+        f"C2.{n}" for n in range(1, 13)
+    }
+    assert {code for code, state in states.items() if state == "none"} == {
+        f"C4.{n}" for n in range(1, 18)
+    }
     links = {competence.code: link for competence, _, link in row.cells}
-    assert links["C2.1"] and links["C1.1"] is None  # the trainer does not score the oral M1.1
-    assert reverse("evaluations:grid", args=[links["C2.1"]]) in page.content.decode()
-    assert "C1.1 acquise" in page.content.decode()
+    m21 = cohort.sessions.get(modality__code="M2.1").assessments.get()
+    assert links["C2.1"] == m21.pk
+    assert links["C1.1"] is None  # the trainer does not score the oral M1.1
+    text = page.content.decode()
+    assert reverse("evaluations:grid", args=[m21.pk]) in text
+    assert '<span class="visually-hidden">C1.1 acquise</span>' in text
+    assert '<span class="visually-hidden">C2.1 non acquise</span>' in text
+    assert '<span class="visually-hidden">C4.1 pas encore évaluée</span>' in text
+    assert "<td>9 / 38</td>" in text

@@ -34,7 +34,9 @@ def test_sign_in_then_out(client, trainer):
     assert response.status_code == 302
     assert client.get(reverse("blocks:versions")).status_code == 200
     client.post(reverse("logout"))
-    assert client.get(reverse("blocks:versions")).status_code == 302
+    signed_out = client.get(reverse("blocks:versions"))
+    assert signed_out.status_code == 302
+    assert signed_out.url == f"/connexion/?next={reverse('blocks:versions')}"
 
 
 def test_navigation_depends_on_the_role(login, referential, trainer, admin_user):
@@ -45,6 +47,7 @@ def test_navigation_depends_on_the_role(login, referential, trainer, admin_user)
 def test_admin_site_refuses_non_staff(login, trainer):
     response = login(trainer).get(reverse("admin:index"))
     assert response.status_code == 302
+    assert response.url == f"{reverse('admin:login')}?next={reverse('admin:index')}"
 
 
 @override_settings(DEBUG=False)
@@ -58,7 +61,9 @@ def test_seed_demo_is_refused_outside_debug(empty_database):
 @override_settings(DEBUG=True)
 def test_seed_demo_is_idempotent(empty_database, capsys):
     call_command("seed_demo")
+    # Six demo accounts; Emma Petit and the twelve people of the sample import.
     counts = [model.objects.count() for model in (get_user_model(), Candidate, Enrolment)]
+    assert counts == [6, 13, 13]
     call_command("seed_demo")
     assert [model.objects.count() for model in (get_user_model(), Candidate, Enrolment)] == counts
     users = {u.username: u for u in get_user_model().objects.prefetch_related("groups")}
@@ -75,7 +80,7 @@ def test_seed_demo_is_idempotent(empty_database, capsys):
     }
     cohort = Cohort.objects.get()
     assert set(cohort.trainers.values_list("username", flat=True)) == {"formateur", "formateur2"}
-    assert 10 <= cohort.enrolments.count() <= 15
+    assert cohort.enrolments.count() == 13
     assert users["candidat"].candidate.enrolments.get().cohort == cohort
     assert CertificationVersion.objects.count() == 1
     assert "demo1234" in capsys.readouterr().out

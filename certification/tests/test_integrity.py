@@ -1,20 +1,30 @@
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from candidates import roles
 from candidates.services import withdraw
 from candidates.tests.factories import bulk_enrol
 from certification.models import Certificate
+from certification.printing import start_print_job
 from certification.services import (
     issue_bloc_certificate,
     reissue_certificate,
+    revoke_certificate,
     withdrawn_certificates,
 )
 from certification.tests.factories import issued
-from evaluations.deliberations import record_decision, rectify
-from evaluations.models import BlocDecision
-from evaluations.tests.factories import open_session, sign_all
+from evaluations.deliberations import open_deliberation, record_decision, rectify
+from evaluations.models import BlocDecision, Deliberation
+from evaluations.tests.factories import (
+    another_cohort,
+    another_jury,
+    decide_as_proposed,
+    open_session,
+    sign_all,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -44,20 +54,28 @@ def test_a_bloc_withdrawn_by_a_rectifying_pv_is_flagged_then_revoked(
     sign_all(correction, jury_member, second_jury_member, django_capture_on_commit_callbacks)
     assert list(withdrawn_certificates()) == [certificate]
     page = client.get(certificate.get_verification_url()).content.decode()
-    assert "Certificat en cours de révocation" in page and "Certificat valide" not in page
-    with pytest.raises(ValidationError, match="ne se réédite pas"):
+    assert "<strong>Certificat en cours de révocation</strong>" in page
+    assert "Certificat valide" not in page
+    with pytest.raises(
+        ValidationError,
+        match="Ce bloc n'est plus validé par un procès-verbal en vigueur : le certificat "
+        "se révoque, il ne se réédite pas.",
+    ):
         reissue_certificate(certificate, by=admin_user)
     office = login(admin_user)
     assert certificate.number in office.get(reverse("certification:certificates")).content.decode()
     office.post(reverse("certification:revoke_withdrawn"))
     certificate.refresh_from_db()
     assert certificate.status == Certificate.Status.REVOKED
-    assert "procès-verbal rectificatif" in certificate.revocation_reason
+    assert certificate.revocation_reason == "Bloc retiré par un procès-verbal rectificatif du jury."
+    assert not withdrawn_certificates().exists()
 
 
 def test_no_certificate_for_a_withdrawn_candidate(decision, admin_user):
     withdraw(decision.enrolment, reason="Abandon", by=admin_user)
-    with pytest.raises(ValidationError, match="retiré"):
+    with pytest.raises(
+        ValidationError, match="Le candidat a été retiré de la promotion : aucun certificat."
+    ):
         issue_bloc_certificate(decision, by=admin_user)
     assert not Certificate.objects.exists()
 
@@ -101,39 +119,116 @@ def test_a_pdf_whose_rendering_failed_is_produced_on_download(
 def test_my_space_for_a_candidate_who_is_also_a_trainer(login, candidate, candidate_user):
     candidate_user.groups.add(roles.group(roles.TRAINER))
     page = login(candidate_user).get(reverse("candidates:my_space"))
-    assert page.status_code == 200 and candidate.full_name in page.content.decode()
+    assert page.status_code == 200
+    assert "Petit Emma Louise" in page.content.decode()
 
 
-def test_certificate_office_page_queries_do_not_grow_with_candidates(
-    login, signed, cohort, admin_user, second_jury_member
-):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
+def certificate_page_queries(client):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("certification:certificates")).status_code == 200
+    return len(queries)
 
-    client = login(admin_user)
 
-    def count():
-        with CaptureQueriesContext(connection) as queries:
-            assert client.get(reverse("certification:certificates")).status_code == 200
-        return len(queries)
-
-    few = count()
-    bulk_enrol(cohort, 40, 5000)
+def validate_bloc_1_of_newcomers(deliberation, cohort, count, start, decided_by):
+    """`count` more candidates whose bloc 1 the (signed) deliberation validated."""
+    bulk_enrol(cohort, count, start)
     bloc1 = cohort.certification_version.blocs.get(number=1)
     BlocDecision.objects.bulk_create(
         BlocDecision(
-            deliberation=signed,
+            deliberation=deliberation,
             enrolment=enrolment,
             bloc=bloc1,
             proposed_validated=True,
             decision=BlocDecision.Decision.VALIDATED,
-            decided_by=second_jury_member,
+            decided_by=decided_by,
         )
-        for enrolment in cohort.enrolments.filter(candidate__birth_name__startswith="Masse")
+        for enrolment in cohort.enrolments.filter(
+            candidate__birth_name__in=[f"Masse{n}" for n in range(start, start + count)]
+        )
     )
+
+
+def test_certificate_office_page_queries_do_not_grow_with_candidates(
+    login,
+    signed,
+    cohort,
+    candidate,
+    admin_user,
+    jury_member,
+    second_jury_member,
+    django_capture_on_commit_callbacks,
+):
+    """Emma's two blocs due from one signed PV; against a rectifying PV in force
+    that withdrew a certified bloc, a print job, 39 blocs due, certificates issued
+    and revoked."""
+    client = login(admin_user)
+    few = certificate_page_queries(client)
+
+    enrolment = candidate.enrolments.get()
+    withdrawn = issued(signed.decisions.get(bloc__number=3), django_capture_on_commit_callbacks)
+    correction = rectify(signed, reason="Blocs 2 et 3 revus", user=jury_member)
+    for number, outcome in (
+        (2, BlocDecision.Decision.VALIDATED),
+        (3, BlocDecision.Decision.NOT_VALIDATED),
+    ):
+        record_decision(
+            correction,
+            enrolment=enrolment,
+            bloc=cohort.certification_version.blocs.get(number=number),
+            decision=outcome,
+            justification="Revu.",
+            user=second_jury_member,
+        )
+    capture = django_capture_on_commit_callbacks
+    correction = sign_all(correction, jury_member, second_jury_member, capture)
+    with capture(execute=True):
+        job = start_print_job(correction, by=admin_user)  # Emma's blocs 1 and 2
+    validate_bloc_1_of_newcomers(correction, cohort, 40, 5000, second_jury_member)
+    newcomers = correction.decisions.filter(enrolment__candidate__birth_name__startswith="Masse")
+    issued(newcomers.get(enrolment__candidate__birth_name="Masse5000"), capture)
+    revoked = issued(newcomers.get(enrolment__candidate__birth_name="Masse5001"), capture)
+    revoke_certificate(revoked, reason="Erreur", by=admin_user)
+
     page = client.get(reverse("certification:certificates")).content.decode()
-    assert page.count("· bloc 1") >= 41
-    assert count() == few
+    assert list(withdrawn_certificates()) == [withdrawn]
+    assert (job.__class__.objects.get(pk=job.pk).done, Certificate.objects.count()) == (2, 5)
+    # Due: bloc 1 of 39 newcomers (Masse5000 has hers; Masse5001's was revoked, so
+    # it is due again); nothing of Emma's any more.
+    assert page.count("· bloc 1") == 39
+    assert page.count("Petit Emma Louise · bloc") == 1  # her withdrawn bloc 3 only
+    assert "Petit Emma Louise · bloc 3</li></ul>" in page
+    assert certificate_page_queries(client) == few
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="Known, reported: the certificates page reads the blocs and titles due of each "
+    "deliberation in force with its own queries (five per deliberation), and every signed "
+    "PV stays in force until rectified.",
+)
+def test_certificate_office_page_queries_do_not_grow_with_deliberations_in_force(
+    login,
+    signed,
+    cohort,
+    trainer,
+    admin_user,
+    jury_member,
+    second_jury_member,
+    django_capture_on_commit_callbacks,
+):
+    """One signed PV in force, against three (two other promotions, another jury)."""
+    client = login(admin_user)
+    one = certificate_page_queries(client)
+    evening = another_jury(cohort.certification_version, jury_member, second_jury_member)
+    for number, name in enumerate(("Promotion du soir", "Promotion du samedi")):
+        other = another_cohort(cohort, trainer, name, start=3000 + 10 * number)
+        deliberation = open_deliberation(evening, other, by=None)
+        for enrolment in other.enrolments.all():
+            decide_as_proposed(deliberation, enrolment, second_jury_member)
+        sign_all(deliberation, jury_member, second_jury_member, django_capture_on_commit_callbacks)
+    assert Deliberation.objects.in_force().count() == 3
+    assert certificate_page_queries(client) == one
 
 
 def test_a_jury_never_scores_a_written_session(cohort, candidate, trainer, jury):

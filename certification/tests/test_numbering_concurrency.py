@@ -56,6 +56,11 @@ def test_concurrent_issues_get_consecutive_numbers(
         "Certificate",
         "ValidationError",
     ]
+    winner = next(outcome for outcome in twice if isinstance(outcome, Certificate))
+    refusal = next(outcome for outcome in twice if not isinstance(outcome, Certificate))
+    assert refusal.messages == [
+        f"Un certificat valide existe déjà pour ce bloc : n° {winner.number}."
+    ]
     year = timezone.localdate().year
     assert sorted(Certificate.objects.values_list("sequence", flat=True)) == list(range(1, 8))
     assert sorted(Certificate.objects.values_list("number", flat=True)) == [

@@ -6,7 +6,16 @@ import threading
 from django.db import connection
 
 from blocks.models import Bloc, EvaluationModality
-from evaluations.deliberations import deliberation_table, record_decision, sign_minutes
+from candidates.models import Cohort
+from candidates.tests.factories import fill_cohort
+from evaluations.deliberations import (
+    add_member,
+    create_jury,
+    declare_independence,
+    deliberation_table,
+    record_decision,
+    sign_minutes,
+)
 from evaluations.models import BlocDecision, Grid
 from evaluations.services import (
     CriterionEntry,
@@ -74,7 +83,8 @@ def bloc(enrolment, number):
 
 
 def decide_as_proposed(deliberation, enrolment, user):
-    for cell in deliberation_table(deliberation)[0].cells:
+    """The jury follows the proposal on every bloc due of `enrolment`."""
+    for cell in deliberation_table(deliberation, only=enrolment)[0].cells:
         if cell.due:
             record_decision(
                 deliberation,
@@ -99,6 +109,40 @@ def sign_all(deliberation, jury_member, second_jury_member, capture, *, render_m
         signed = sign_minutes(deliberation, user=jury_member)
     signed.refresh_from_db()
     return signed
+
+
+def another_jury(version, president, member, *, name="Jury du soir"):
+    """A second lawful jury of the same people, who declared their independence."""
+    jury = create_jury(
+        name=name,
+        certification_version=version,
+        date=datetime.date(2027, 6, 27),
+        place="Lyon",
+        by=None,
+    )
+    add_member(jury, user=president, role="president", external=False, by=None)
+    add_member(jury, user=member, role="member", external=True, by=None)
+    for seat in jury.members.all():
+        declare_independence(seat, user=seat.user)
+    return jury
+
+
+def another_cohort(cohort, trainer, name, *, start):
+    """Another promotion of `trainer` on the same version: three candidates who
+    sat M2.1 and M3.1, their grids handed in."""
+    other = Cohort.objects.create(
+        name=name,
+        certification_version=cohort.certification_version,
+        start_date=cohort.start_date,
+        end_date=cohort.end_date,
+    )
+    other.trainers.add(trainer)
+    fill_cohort(other, 3, start=start)
+    for code in ("M2.1", "M3.1"):
+        session = open_session(code, other, [trainer], lead=trainer)
+        for assessment in session.assessments.all():
+            fill(assessment, trainer, 2, submit=True)
+    return other
 
 
 def at_once(*calls):

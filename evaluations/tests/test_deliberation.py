@@ -1,4 +1,5 @@
 import io
+import re
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -10,7 +11,7 @@ from pypdf import PdfReader
 from blocks.models import AuditEvent
 from candidates import roles
 from candidates.models import Enrolment
-from candidates.services import enrol
+from candidates.services import enrol, withdraw
 from candidates.tests.factories import make_candidate, make_user
 from evaluations.deliberations import (
     add_member,
@@ -30,6 +31,7 @@ from evaluations.tests.factories import (
     fill,
     open_session,
     sign_all,
+    sit_bloc,
 )
 
 pytestmark = pytest.mark.django_db
@@ -332,6 +334,22 @@ class TestCapitalisation:
             )
 
 
+def competence_outcomes(page):
+    """competence code -> (outcome, criteria met, criteria) from a drill-down page."""
+    headers = re.findall(r'<h2 class="h6 mb-0">(.*?)</h2>', page)
+    outcomes = {}
+    for header in headers:
+        text = re.sub(r"<[^>]+>", "", header)
+        match = re.fullmatch(
+            r"(C\d\.\d+) .* · (acquise|non acquise|non évaluée) \((\d+)/(\d+) critères atteints\)",
+            text,
+        )
+        assert match, text
+        code, state, met, total = match.groups()
+        outcomes[code] = (state, int(met), int(total))
+    return outcomes
+
+
 class TestPages:
     def urls(self, deliberation, enrolment):
         return [
@@ -349,13 +367,17 @@ class TestPages:
     ):
         urls = self.urls(deliberation, scored)
         for url in urls:
-            assert client.get(url).url.startswith("/connexion/"), url
+            anonymous = client.get(url)
+            assert (anonymous.status_code, anonymous.url) == (302, f"/connexion/?next={url}"), url
         for person in (trainer, outsider):
             for url in urls:
                 assert login(person).get(url).status_code == 403, url
         stranger = make_user("jury9", roles.JURY_MEMBER)
         assert login(stranger).get(urls[2]).status_code == 404
-        assert "Jury de certification 2027" not in login(stranger).get(urls[0]).content.decode()
+        assert login(stranger).get(urls[1]).status_code == 404
+        assert login(stranger).get(urls[3]).status_code == 404
+        assert "Jury de certification 2027</a>" not in login(stranger).get(urls[0]).content.decode()
+        assert "Jury de certification 2027</a>" in login(jury_member).get(urls[0]).content.decode()
         for person in (admin_user, jury_member):
             for url in urls:
                 assert login(person).get(url).status_code == 200, url
@@ -366,9 +388,29 @@ class TestPages:
         from evaluations.models import Score
 
         Score.objects.filter(criterion__competence__code="C1.2").update(comment="Bonne écoute")
-        page = login(jury_member).get(self.urls(deliberation, scored)[3]).content.decode()
-        assert "C1.2" in page and "acquise" in page
+        client = login(jury_member)
+        page = client.get(self.urls(deliberation, scored)[3]).content.decode()
+        # Emma scored 2 (Acquis) everywhere in bloc 1: every competence is acquired.
+        outcomes = competence_outcomes(page)
+        assert list(outcomes) == [f"C1.{n}" for n in range(1, 7)]
+        assert {state for state, _, _ in outcomes.values()} == {"acquise"}
+        assert all(met == total for _, met, total in outcomes.values())
+        assert sum(total for _, _, total in outcomes.values()) == 16
+        assert "Proposition : <strong>validé</strong> · 6 compétence(s) acquise(s) sur 6" in page
         assert "Bonne écoute" in page
+        # And 1 (Partiellement acquis) everywhere in bloc 2: none is.
+        failed = reverse(
+            "evaluations:deliberation_candidate",
+            args=[deliberation.pk, scored.pk, bloc(scored, 2).pk],
+        )
+        page = client.get(failed).content.decode()
+        outcomes = competence_outcomes(page)
+        assert list(outcomes) == [f"C2.{n}" for n in range(1, 13)]
+        assert {state for state, _, _ in outcomes.values()} == {"non acquise"}
+        assert {met for _, met, _ in outcomes.values()} == {0}
+        assert (
+            "Proposition : <strong>non validé</strong> · 0 compétence(s) acquise(s) sur 12" in page
+        )
 
     def test_deciding_and_signing_through_the_pages(
         self,
@@ -412,26 +454,64 @@ class TestPages:
         assert deliberation.published_at
 
     def test_deliberation_page_queries_stay_constant(
-        self, login, deliberation, scored, cohort, admin_user
+        self,
+        login,
+        deliberation,
+        scored,
+        cohort,
+        trainer,
+        jury,
+        admin_user,
+        jury_member,
+        second_jury_member,
+        django_capture_on_commit_callbacks,
     ):
-        client = login(admin_user)
+        """Emma alone, three blocs scored once, no decision, two members; against
+        nine candidates (one withdrawn) having chosen bloc 4 or not, every bloc
+        re-sat, blocs capitalised from a signed deliberation, decisions recorded,
+        a third member and a signature."""
 
-        def count():
+        def count(user, page):
+            client = login(user)
             with CaptureQueriesContext(connection) as queries:
-                assert client.get(deliberation.get_absolute_url()).status_code == 200
+                assert client.get(page.get_absolute_url()).status_code == 200
             return len(queries)
 
-        few = count()
+        few = {user: count(user, deliberation) for user in (admin_user, jury_member)}
+
+        decide_as_proposed(deliberation, scored, second_jury_member)
+        sign_all(deliberation, jury_member, second_jury_member, django_capture_on_commit_callbacks)
         bloc4 = bloc(scored, 4)
-        for number in range(200, 215):
+        for number in range(200, 208):
             enrol(
                 make_candidate(number),
                 cohort,
                 access_route=Enrolment.AccessRoute.VAE,
-                optional_blocs=[bloc4],
+                optional_blocs=[bloc4] if number % 2 else [],
                 by=None,
             )
-        assert count() == few
+        for number, value in ((1, 3), (2, 2), (3, 1), (4, 2)):
+            sit_bloc(cohort, number, value, trainer=trainer, jury=jury)
+        withdrawn = cohort.enrolments.get(candidate__birth_name="Nom207")
+        withdraw(withdrawn, reason="Abandon", by=None)
+        add_member_anyway(jury, make_user("expert", roles.JURY_MEMBER))
+        second = open_deliberation(jury, cohort, by=None)
+        for enrolment in cohort.enrolments.filter(status=Enrolment.Status.ENROLLED):
+            decide_as_proposed(second, enrolment, second_jury_member)
+        sign_minutes(second, user=second_jury_member)
+
+        rows = deliberation_table(second)
+        assert len(rows) == 8
+        emma = next(row for row in rows if row.enrolment == scored)
+        assert [(c.bloc.number, c.capitalised) for c in emma.cells if c.capitalised] == [
+            (1, True),
+            (3, True),
+        ]
+        # 7 active newcomers × 3 mandatory blocs, bloc 4 for 3 of them, Emma's bloc 2.
+        assert BlocDecision.objects.filter(deliberation=second).count() == 3 * 7 + 3 + 1
+        assert second.signatures.count() == 1
+        assert jury.members.count() == 3
+        assert {user: count(user, second) for user in (admin_user, jury_member)} == few
 
 
 class TestJuryOffice:
@@ -439,7 +519,8 @@ class TestJuryOffice:
         self, client, login, admin_user, referential, jury_member, second_jury_member, cohort
     ):
         url = reverse("evaluations:jury_create")
-        assert client.get(url).url.startswith("/connexion/")
+        anonymous = client.get(url)
+        assert (anonymous.status_code, anonymous.url) == (302, f"/connexion/?next={url}")
         assert login(jury_member).get(url).status_code == 403
         office = login(admin_user)
         office.post(
@@ -459,6 +540,7 @@ class TestJuryOffice:
         office.post(add, {"user": second_jury_member.pk, "role": "member", "external": "on"})
         page = office.get(jury.get_absolute_url()).content.decode()
         assert "Composition conforme" in page
+        assert "ne peut pas délibérer" not in page
         declare = reverse("evaluations:jury_declare", args=[jury.pk])
         login(jury_member).post(declare)
         assert jury.members.get(user=jury_member).has_declared
@@ -482,7 +564,8 @@ class TestJuryOffice:
         )
         add_member(jury, user=jury_member, role="president", external=True, by=None)
         page = login(admin_user).get(jury.get_absolute_url()).content.decode()
-        assert "ce jury ne peut pas délibérer" in page
+        assert "Composition incomplète : ce jury ne peut pas délibérer." in page
+        assert "Composition conforme" not in page
         response = login(admin_user).post(
             reverse("evaluations:jury_open", args=[jury.pk]), {"cohort": cohort.pk}, follow=True
         )
@@ -504,7 +587,9 @@ def test_rectifying_through_the_page(
     )
     url = reverse("evaluations:rectify", args=[signed.pk])
     refused = login(second_jury_member).post(url, {"reason": "Erreur"}, follow=True)
-    assert "président" in refused.content.decode()
+    assert "Seul(e) le/la président(e) du jury ou le bureau rectifie un PV." in (
+        refused.content.decode()
+    )
     empty = login(jury_member).post(url, {"reason": ""}, follow=True)
     assert "Indiquez le motif" in empty.content.decode()
     assert not Deliberation.objects.filter(rectifies=signed).exists()

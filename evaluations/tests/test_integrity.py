@@ -4,21 +4,21 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from blocks.models import Bloc
 from candidates import roles
 from candidates.models import Cohort
-from candidates.tests.factories import make_user
+from candidates.services import enrol
+from candidates.tests.factories import make_candidate, make_user
 from evaluations.deliberations import (
     add_member,
     create_jury,
     declare_independence,
     open_deliberation,
-    record_decision,
     sign_minutes,
 )
-from evaluations.models import BlocDecision, Grid, JuryMember, Score
+from evaluations.models import BlocDecision, Grid, JuryMember
 from evaluations.services import CriterionEntry, save_grid
 from evaluations.tests.factories import (
+    bloc,
     criteria_of,
     decide_as_proposed,
     fill,
@@ -111,8 +111,6 @@ def test_conflicts_cover_experts_and_earlier_cohorts(jury, cohort, candidate, re
         end_date=cohort.end_date.replace(year=2026),
     )
     earlier.trainers.add(former_trainer)
-    from candidates.services import enrol
-
     enrol(candidate, earlier, access_route="vae", by=None)
     seat = JuryMember.objects.create(jury=jury, user=former_trainer, role=JuryMember.Role.EXPERT)
     declare_independence(seat, user=former_trainer)
@@ -123,14 +121,27 @@ def test_conflicts_cover_experts_and_earlier_cohorts(jury, cohort, candidate, re
 def test_malformed_decision_posts_do_not_crash(login, deliberation, scored, second_jury_member):
     url = reverse("evaluations:decide", args=[deliberation.pk])
     client = login(second_jury_member)
+    # An incomplete or unreadable form: back to the deliberation, with a message.
+    for data in ({}, {"enrolment": "x", "bloc": "y", "decision": "validated"}):
+        response = client.post(url, data)
+        assert (response.status_code, response.url) == (302, deliberation.get_absolute_url())
+        page = client.get(response.url).content.decode()
+        assert "Choisissez une décision." in page
+    # A bloc or a candidate that does not exist, or a candidate of another cohort: 404.
+    elsewhere = Cohort.objects.create(
+        name="Promotion voisine",
+        certification_version=deliberation.cohort.certification_version,
+        start_date=deliberation.cohort.start_date,
+        end_date=deliberation.cohort.end_date,
+    )
+    stranger = enrol(make_candidate(70), elsewhere, access_route="vae", by=None)
     for data in (
-        {},
-        {"enrolment": "x", "bloc": "y", "decision": "validated"},
         {"enrolment": scored.pk, "bloc": 999999, "decision": "validated"},
+        {"enrolment": 999999, "bloc": bloc(scored, 1).pk, "decision": "validated"},
+        {"enrolment": stranger.pk, "bloc": bloc(scored, 1).pk, "decision": "validated"},
     ):
-        assert client.post(url, data).status_code in {302, 404}
+        assert client.post(url, data).status_code == 404, data
     assert not BlocDecision.objects.exists()
-    _ = (Bloc, Score, record_decision)
 
 
 def test_every_member_signs_the_pv_experts_included(

@@ -1,5 +1,8 @@
 """The rules of the certification, as pure computations: no database here."""
 
+import math
+import re
+from dataclasses import FrozenInstanceError
 from decimal import Decimal
 from fractions import Fraction
 
@@ -70,36 +73,42 @@ def test_an_integer_passing_mark_is_taken_as_a_decimal():
 
 @pytest.mark.parametrize("threshold", [1, 50, 67, 100])
 def test_a_threshold_is_a_percentage_from_1_to_100(threshold):
-    assert Rules(passing_mark=Decimal("2"), competence_threshold=threshold).competence_threshold
+    rules = Rules(passing_mark=Decimal("2"), competence_threshold=threshold)
+    assert rules.competence_threshold == threshold
 
 
 @pytest.mark.parametrize("threshold", [0, -1, 101, 1000])
 def test_a_threshold_outside_1_to_100_is_refused(threshold):
-    with pytest.raises(ValueError):
+    message = f"Seuil d'acquisition : un pourcentage entre 1 et 100 est attendu, pas {threshold}."
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         Rules(passing_mark=Decimal("2"), competence_threshold=threshold)
 
 
 @pytest.mark.parametrize("threshold", [Decimal("50"), 50.0, "50", True, None])
 def test_a_threshold_must_be_an_integer(threshold):
-    with pytest.raises(TypeError):
+    message = f"Seuil d'acquisition : un entier est attendu, pas {threshold!r}."
+    with pytest.raises(TypeError, match=f"^{re.escape(message)}$"):
         Rules(passing_mark=Decimal("2"), competence_threshold=threshold)
 
 
 @pytest.mark.parametrize("mark", [2.0, "2", None, True])
 def test_a_passing_mark_must_be_a_decimal_or_an_integer(mark):
-    with pytest.raises(TypeError):
+    message = f"Note de réussite : un Decimal ou un entier est attendu, pas {mark!r}."
+    with pytest.raises(TypeError, match=f"^{re.escape(message)}$"):
         Rules(passing_mark=mark)
 
 
 @pytest.mark.parametrize("mark", [Decimal("NaN"), Decimal("Infinity"), Decimal("-Infinity")])
 def test_a_passing_mark_must_be_finite(mark):
-    with pytest.raises(ValueError):
+    message = f"Note de réussite : une valeur finie est attendue, pas {mark}."
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         Rules(passing_mark=mark)
 
 
 def test_rules_are_immutable():
-    with pytest.raises(AttributeError):
+    with pytest.raises(FrozenInstanceError, match="cannot assign to field 'competence_threshold'"):
         LEVELS.competence_threshold = 50
+    assert LEVELS.competence_threshold == 100
 
 
 # Criteria.
@@ -177,13 +186,15 @@ def test_numeric_scale_passes_at_10_out_of_20():
 
 @pytest.mark.parametrize("value", [2.0, "2", True])
 def test_a_value_must_be_a_decimal_or_an_integer(value):
-    with pytest.raises(TypeError):
+    message = f"Note : un Decimal ou un entier est attendu, pas {value!r}."
+    with pytest.raises(TypeError, match=f"^{re.escape(message)}$"):
         criterion_result(1, [value], LEVELS)
 
 
 @pytest.mark.parametrize("value", [Decimal("NaN"), Decimal("Infinity")])
 def test_a_value_must_be_finite(value):
-    with pytest.raises(ValueError):
+    message = f"Note : une valeur finie est attendue, pas {value}."
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         criterion_result(1, [value], LEVELS)
 
 
@@ -334,12 +345,15 @@ def test_a_bloc_on_a_numeric_scale():
 
 def test_results_are_immutable():
     result = bloc_result(1, {1: [11]}, {11: [3]}, LEVELS)
-    with pytest.raises(AttributeError):
+    with pytest.raises(FrozenInstanceError, match="cannot assign to field 'proposed_validated'"):
         result.proposed_validated = False
-    with pytest.raises(AttributeError):
+    with pytest.raises(FrozenInstanceError, match="cannot assign to field 'acquired'"):
         result.competences[0].acquired = False
-    with pytest.raises(AttributeError):
+    with pytest.raises(FrozenInstanceError, match="cannot assign to field 'met'"):
         result.competences[0].criteria[0].met = False
+    assert result.proposed_validated is True
+    assert result.competences[0].acquired is True
+    assert result.competences[0].criteria[0].met is True
 
 
 # Properties.
@@ -429,7 +443,10 @@ def test_the_mean_lies_between_the_lowest_and_highest_values(scale, data):
     scores = data.draw(st.lists(values, min_size=1, max_size=6))
     result = criterion_result(1, scores, rules)
     assert min(scores) <= result.mean <= max(scores)
-    assert result.mean == criterion_mean(scores)
+    # Rounded half up to the cent, computed here with exact fractions.
+    exact = sum(Fraction(score) for score in scores) / len(scores)
+    cents = math.floor(exact * 100 + Fraction(1, 2))
+    assert result.mean == Decimal(cents) / 100
     assert result.mean == result.mean.quantize(Decimal("0.01"))
 
 

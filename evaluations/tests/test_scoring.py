@@ -1,4 +1,5 @@
 from decimal import Decimal
+from html.parser import HTMLParser
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -37,6 +38,25 @@ def grid_url(assessment):
     return reverse("evaluations:grid", args=[assessment.pk])
 
 
+class CheckedRadios(HTMLParser):
+    """The value of each checked radio button of a page, by input name."""
+
+    def __init__(self):
+        super().__init__()
+        self.checked = {}
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "input" and attrs.get("type") == "radio" and "checked" in attrs:
+            self.checked[attrs["name"]] = attrs["value"]
+
+
+def checked_radios(html):
+    parser = CheckedRadios()
+    parser.feed(html)
+    return parser.checked
+
+
 class TestAccess:
     def test_anonymous_is_sent_to_login(self, client, oral_session):
         assessment = oral_session.assessments.get()
@@ -48,7 +68,8 @@ class TestAccess:
             reverse("evaluations:history", args=[assessment.pk]),
         ]:
             response = client.get(url)
-            assert response.status_code == 302 and response.url.startswith("/connexion/"), url
+            assert response.status_code == 302, url
+            assert response.url == f"/connexion/?next={url}", url
 
     @pytest.mark.parametrize("person", ["outsider", "candidate_user"])
     def test_wrong_role_gets_403(self, request, login, oral_session, person):
@@ -73,11 +94,12 @@ class TestAccess:
         page = login(jury_member).get(grid_url(oral_session.assessments.get()))
         assert page.status_code == 200
         text = page.content.decode()
+        assert len(criteria_of(oral_session)) == 8  # the criteria of M1.1's competences
         for criterion in criteria_of(oral_session):
             assert criterion.label.replace("'", "&#x27;") in text
-        assert text.count('type="radio"') == 4 * len(criteria_of(oral_session))
-        assert "3 · Maîtrisé" in text
-        assert len(criteria_of(oral_session)) == 8
+        assert text.count('type="radio"') == 32  # four levels for each of the 8 criteria
+        assert text.count("3 · Maîtrisé") == 8
+        assert checked_radios(text) == {}
 
     def test_only_the_office_changes_a_session_status(self, login, jury_member, oral_session):
         url = reverse("evaluations:session_status", args=[oral_session.pk])
@@ -113,6 +135,7 @@ class TestSaving:
         )
         assert partial.status_code == 400
         assert "Notez tous les critères" in partial.content.decode()
+        assert "Remettre la grille</button>" in partial.content.decode()
         assert not Grid.objects.filter(status=Grid.Status.SUBMITTED).exists()
         assert not Score.objects.exists()
 
@@ -121,7 +144,7 @@ class TestSaving:
         assert grid.is_submitted and grid.submitted_at
         page = client.get(grid_url(assessment)).content.decode()
         assert "elle est verrouillée" in page
-        assert "Remettre la grille" not in page
+        assert "Remettre la grille</button>" not in page
 
         no_reason = client.post(grid_url(assessment), grid_post(oral_session, 3, revision=1))
         assert "indiquez le motif" in no_reason.content.decode()
@@ -155,7 +178,7 @@ class TestSaving:
         stale = client.post(grid_url(assessment), grid_post(oral_session, {first.pk: 1}))
         text = stale.content.decode()
         assert "modifiée entre-temps" in text
-        assert 'value="3" checked' in text.replace("\n", "") or 'value="3"  checked' in text
+        assert checked_radios(text) == {f"value_{first.pk}": "3"}
         assert Score.objects.get(criterion=first).value == Decimal("3")
         as_json = client.post(
             grid_url(assessment),
@@ -217,6 +240,7 @@ class TestBadInput:
         response = login(jury_member).post(
             grid_url(oral_session.assessments.get()), grid_post(oral_session, 2)
         )
+        assert response.status_code == 400
         assert "pas ouverte à la notation" in response.content.decode()
         assert not Score.objects.exists()
 
@@ -379,30 +403,62 @@ class TestQueryCounts:
             assert client.get(url).status_code == 200
         return len(queries)
 
-    def test_session_page_is_constant_as_candidates_grow(
+    def test_session_page_is_constant_as_everything_grows(
         self, login, admin_user, trainer, cohort, candidate
     ):
+        """One candidate, one assessor, three criteria, no grid; against 31
+        candidates (some absent), three assessors, eight criteria, drafts and
+        submitted grids of every assessor, on a re-sit."""
         small = open_session("M2.1", cohort, [trainer], lead=trainer)
         for number in range(60, 90):
             enrol(make_candidate(number), cohort, access_route="vae", by=None)
-        large = open_session("M2.2", cohort, [trainer], lead=trainer)
-        for assessment in large.assessments.all()[:10]:
-            fill(assessment, trainer, 2)
+        colleagues = [make_outside_trainer(f"formateur-{n}") for n in range(3, 5)]
+        open_session("M2.4", cohort, [trainer])  # a first attempt: the large one is a re-sit
+        large = open_session("M2.4", cohort, [trainer, *colleagues], lead=trainer)
+        assessments = list(large.assessments.order_by("pk"))
+        for assessment in assessments[:10]:
+            for assessor in (trainer, *colleagues):
+                fill(assessment, assessor, 2, submit=assessment.pk % 2 == 0)
+        for assessment in assessments[10:15]:
+            set_presence(assessment, present=False, by=trainer)
+        assert (len(assessments), assessments[0].attempt) == (31, 2)
+        assert len(criteria_of(small)) == 3
+        assert len(criteria_of(large)) == 8
         for user in (admin_user, trainer):
             client = login(user)
+            page = client.get(large.get_absolute_url()).content.decode()
+            assert page.count("<strong>absent</strong>") == 5
+            assert page.count(">Synthèse</a>") == 31
             assert self.count(client, small.get_absolute_url()) == self.count(
                 client, large.get_absolute_url()
             )
 
-    def test_grid_page_is_constant_as_criteria_grow(self, login, trainer, cohort, candidate):
+    def test_grid_page_is_constant_as_criteria_and_assessors_grow(
+        self, login, trainer, cohort, candidate
+    ):
+        """Three criteria of one competence, one assessor with a draft; against
+        fifteen criteria of several competences, three assessors who all submitted
+        (the others' scores and comments are shown), on a re-sit."""
         bloc4 = cohort.certification_version.blocs.get(number=4)
         candidate.enrolments.get().optional_blocs.add(bloc4)
-        few = open_session("M2.1", cohort, [trainer]).assessments.get()  # 3 criteria
-        many = open_session("M4.3", cohort, [trainer]).assessments.get()  # 15 criteria
+        few = open_session("M2.1", cohort, [trainer]).assessments.get()
         fill(few, trainer, 2)
-        fill(many, trainer, 2)
+        colleagues = [make_outside_trainer(f"formateur-{n}") for n in range(3, 5)]
+        open_session("M4.3", cohort, [trainer])
+        many = open_session("M4.3", cohort, [trainer, *colleagues]).assessments.get()
+        for assessor in (trainer, *colleagues):
+            grid = fill(many, assessor, 3, submit=True)
+            grid.scores.update(comment=f"Vu par {assessor.username}")
         client = login(trainer)
-        assert len(criteria_of(many.session)) > 4 * len(criteria_of(few.session))
+        assert len(criteria_of(few.session)) == 3
+        assert len(criteria_of(many.session)) == 15
+        assert {c.competence.code for c in criteria_of(many.session)} == {
+            f"C4.{n}" for n in range(7, 13)
+        }
+        assert many.attempt == 2
+        page = client.get(grid_url(many)).content.decode()
+        assert page.count("(« Vu par formateur-3 »)") == 15
+        assert page.count("(« Vu par formateur-4 »)") == 15
         assert self.count(client, grid_url(few)) == self.count(client, grid_url(many))
 
 
@@ -418,7 +474,7 @@ def test_history_lists_every_change(login, admin_user, jury_member, oral_session
 def test_stale_grid_service(jury_member, oral_session):
     assessment = oral_session.assessments.get()
     fill(assessment, jury_member, 2)
-    with pytest.raises(StaleGrid):
+    with pytest.raises(StaleGrid, match="Cette grille a été modifiée entre-temps"):
         save_grid(assessment, assessor=jury_member, revision=0, entries={}, overall_comment="x")
     assert Grid.objects.get().overall_comment == ""
 
@@ -452,6 +508,12 @@ def test_a_numeric_scale_takes_marks_out_of_twenty(login, referential, trainer, 
     assert 'type="number"' in page and 'type="radio"' not in page
     too_high = client.post(grid_url(assessment), grid_post(session, 25))
     assert too_high.status_code == 400
+    assert (
+        too_high.content.decode().count(
+            "Assurez-vous que cette valeur est inférieure ou égale à 20."
+        )
+        == 3
+    )  # each of M2.1's three criteria
     assert not Score.objects.exists()
     client.post(grid_url(assessment), grid_post(session, "12.5", action="submit"))
     grid = Grid.objects.get(assessment=assessment)
@@ -462,7 +524,8 @@ def test_a_numeric_scale_takes_marks_out_of_twenty(login, referential, trainer, 
 class TestOfficeViews:
     def test_session_creation_page(self, client, login, admin_user, trainer, cohort):
         url = reverse("evaluations:session_create")
-        assert client.get(url).url.startswith("/connexion/")
+        anonymous = client.get(url)
+        assert (anonymous.status_code, anonymous.url) == (302, f"/connexion/?next={url}")
         assert login(trainer).get(url).status_code == 403
         assert login(admin_user).get(url).status_code == 200
 
@@ -471,7 +534,8 @@ class TestOfficeViews:
     ):
         assessment = oral_session.assessments.get()
         url = reverse("evaluations:presence", args=[assessment.pk])
-        assert client.post(url, {"present": "0"}).url.startswith("/connexion/")
+        anonymous = client.post(url, {"present": "0"})
+        assert (anonymous.status_code, anonymous.url) == (302, f"/connexion/?next={url}")
         assert login(outsider).post(url, {"present": "0"}).status_code == 403
         assert login(trainer).post(url, {"present": "0"}).status_code == 404
         assessment.refresh_from_db()
