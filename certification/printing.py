@@ -3,6 +3,7 @@ generated in a background task that takes ids, then one merged PDF and a ZIP."""
 
 import io
 import zipfile
+from collections import defaultdict
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -11,9 +12,11 @@ from django.db.models import F
 from django_tasks import task
 from pypdf import PdfWriter
 
+from blocks.models import Bloc
 from blocks.services import record_event
+from candidates.models import Enrolment
 from evaluations.deliberations import validated_blocs
-from evaluations.models import Deliberation
+from evaluations.models import BlocDecision, Deliberation
 
 from .models import Certificate, PrintJob
 from .services import (
@@ -27,22 +30,41 @@ from .services import (
 def due_titles(deliberation):
     """Enrolments of the deliberation whose title is due and not yet issued:
     every mandatory bloc validated, across deliberations (capitalisation)."""
+    return due_titles_by_deliberation([deliberation])[deliberation.pk]
+
+
+def due_titles_by_deliberation(deliberations):
+    """deliberation id -> its enrolments whose title is due, for any number of
+    deliberations in a fixed number of queries (the office's certificates page)."""
     holders = Certificate.objects.valid().filter(kind=Certificate.Kind.TITLE)
-    enrolments = (
-        deliberation.cohort.enrolments.filter(
-            decisions__deliberation=deliberation, status="enrolled"
-        )
+    decided = (
+        BlocDecision.objects.filter(deliberation__in=deliberations, enrolment__status="enrolled")
+        .exclude(enrolment__candidate__in=holders.values("candidate"))
+        .values_list("deliberation_id", "enrolment_id")
         .distinct()
-        .exclude(candidate__in=holders.values("candidate"))
-        .select_related("candidate")
     )
-    mandatory = set(
-        deliberation.jury.certification_version.blocs.filter(optional=False).values_list(
-            "pk", flat=True
-        )
-    )
+    enrolment_ids = defaultdict(set)
+    for deliberation_id, enrolment_id in decided:
+        enrolment_ids[deliberation_id].add(enrolment_id)
+    enrolments = Enrolment.objects.filter(
+        pk__in={pk for ids in enrolment_ids.values() for pk in ids}
+    ).select_related("candidate", "cohort")
+    mandatory = defaultdict(set)
+    for version_id, bloc_id in Bloc.objects.filter(
+        certification_version__in={d.jury.certification_version_id for d in deliberations},
+        optional=False,
+    ).values_list("certification_version_id", "pk"):
+        mandatory[version_id].add(bloc_id)
     acquired = validated_blocs(enrolments)
-    return [enrolment for enrolment in enrolments if mandatory <= acquired[enrolment.pk]]
+    return {
+        deliberation.pk: [
+            enrolment
+            for enrolment in enrolments
+            if enrolment.pk in enrolment_ids[deliberation.pk]
+            and mandatory[deliberation.jury.certification_version_id] <= acquired[enrolment.pk]
+        ]
+        for deliberation in deliberations
+    }
 
 
 def start_print_job(deliberation, *, by, enqueue=True):

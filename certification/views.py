@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,7 +17,7 @@ from evaluations.models import BlocDecision, Deliberation, ExamSession
 
 from . import dashboards
 from .models import Certificate, PrintJob
-from .printing import due_titles, start_print_job
+from .printing import due_titles_by_deliberation, start_print_job
 from .services import (
     due_bloc_decisions,
     issue_bloc_certificate,
@@ -188,8 +190,13 @@ def certificate_list(request):
     deliberations = (
         Deliberation.objects.in_force().select_related("jury", "cohort").order_by("-signed_at")
     )
+    deliberations = list(deliberations)
+    decisions = defaultdict(list)
+    for decision in due_bloc_decisions().filter(deliberation__in=deliberations):
+        decisions[decision.deliberation_id].append(decision)
+    titles = due_titles_by_deliberation(deliberations)
     due = [
-        (deliberation, list(due_bloc_decisions(deliberation)), due_titles(deliberation))
+        (deliberation, decisions[deliberation.pk], titles[deliberation.pk])
         for deliberation in deliberations
     ]
     certificates = Certificate.objects.select_related("candidate").order_by("-year", "-sequence")

@@ -200,13 +200,6 @@ def test_certificate_office_page_queries_do_not_grow_with_candidates(
     assert certificate_page_queries(client) == few
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="Known, reported: the certificates page reads the blocs and titles due of each "
-    "deliberation in force with its own queries (five per deliberation), and every signed "
-    "PV stays in force until rectified.",
-)
 def test_certificate_office_page_queries_do_not_grow_with_deliberations_in_force(
     login,
     signed,
