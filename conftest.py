@@ -7,13 +7,14 @@ import shutil
 
 import pytest
 
-from blocks.models import AuditEvent, CertificationVersion
+from blocks.models import CertificationVersion
 from blocks.referential import SHIPPED_FILE
 from blocks.services import load_referential
-from candidates import roles
 from candidates.models import Candidate, Cohort, Enrolment
 from candidates.services import enrol
 from candidates.tests.factories import make_user
+from core import roles
+from core.models import AuditEvent
 from evaluations.tests.factories import open_session
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

@@ -6,7 +6,6 @@ from django.core.exceptions import ValidationError
 
 from .models import (
     Activity,
-    AuditEvent,
     Bloc,
     CertificationVersion,
     Competence,
@@ -224,19 +223,3 @@ class CompetenceAdmin(FrozenAwareMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("bloc__certification_version")
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "actor", "action", "object_repr")
-    list_filter = ("action",)
-    search_fields = ("object_repr", "action")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

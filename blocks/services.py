@@ -1,13 +1,14 @@
-"""State changes of the referential, and the audit trail every app writes to."""
+"""State changes of the referential."""
 
 from dataclasses import dataclass
 
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 
-from .models import AuditEvent, CertificationVersion, Competence, ReferentialFrozen
+from core.audit import record_event
+
+from .models import CertificationVersion, Competence, ReferentialFrozen
 from .referential import (
     MENTION_FIELDS,
     FileProblem,
@@ -18,27 +19,6 @@ from .referential import (
     validate_referential,
     write_structure,
 )
-
-
-def record_event(*, actor, action, target=None, data=None):
-    """Append one event to the audit trail, such as `blocks.version.activated`."""
-    return record_events(actor=actor, action=action, targets=[target], data=data)[0]
-
-
-def record_events(*, actor, action, targets, data=None):
-    """Append one event per target in a single insert (imports of many rows)."""
-    actor = actor if actor is not None and actor.is_authenticated else None
-    return AuditEvent.objects.bulk_create(
-        AuditEvent(
-            actor=actor,
-            action=action,
-            content_type=ContentType.objects.get_for_model(target) if target is not None else None,
-            object_id=str(target.pk) if target is not None else "",
-            object_repr=str(target)[:255] if target is not None else "",
-            data=data or {},
-        )
-        for target in targets
-    )
 
 
 def completeness_problems(version):

@@ -1,15 +1,8 @@
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404, render
 
 from .models import Bloc, CertificationVersion, Competence, EvaluationModality
-
-
-def report_refusal(request, error):
-    """Show each French message of a refused state change to the user."""
-    for message in error.messages:
-        messages.error(request, message)
 
 
 def versions_visible_to(user):

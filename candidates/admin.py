@@ -3,18 +3,9 @@ through the back-office pages, whose services audit every change."""
 
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
+
 from .models import Candidate, Cohort, Enrolment
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Candidate)

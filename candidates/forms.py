@@ -2,8 +2,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from blocks.models import Bloc, CertificationVersion
+from core import roles
 
-from . import roles
 from .models import Candidate, Cohort, Enrolment
 from .services import IDENTITY_FIELDS, enrol
 

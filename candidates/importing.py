@@ -77,7 +77,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from blocks.models import Bloc, CertificationVersion
-from blocks.services import record_event, record_events
+from core.audit import record_event, record_events
 
 from .models import Candidate, Cohort, Enrolment, identity_key
 

@@ -16,8 +16,7 @@ from django.db.models.functions import Coalesce, Lower, NullIf
 from django.urls import reverse
 
 from blocks.models import Bloc, CertificationVersion
-
-from . import roles
+from core import roles
 
 
 def identity_key(birth_name, first_names, birth_date):

@@ -12,9 +12,9 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from blocks.models import CertificationVersion
-from blocks.services import record_event
+from core import roles
+from core.audit import record_event
 
-from . import roles
 from .models import Candidate, Cohort, Enrolment
 
 IDENTITY_FIELDS = [

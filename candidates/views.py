@@ -8,10 +8,11 @@ from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.views.decorators.http import require_POST
 
-from blocks.models import AuditEvent
-from blocks.views import report_refusal
+from core import roles
+from core.models import AuditEvent
+from core.roles import ADMIN, CANDIDATE, TRAINER, role_required
+from core.views import report_refusal
 
-from . import roles
 from .forms import (
     CandidateForm,
     CohortForm,
@@ -22,7 +23,6 @@ from .forms import (
 )
 from .importing import ImportRefused, apply_import, plan_import
 from .models import Candidate, Cohort, Enrolment
-from .roles import ADMIN, CANDIDATE, TRAINER, role_required
 from .services import invite_candidate, save_candidate, save_cohort, withdraw
 
 IMPORT_SESSION_KEY = "candidates-import"

@@ -13,8 +13,8 @@ from django_tasks import task
 from pypdf import PdfWriter
 
 from blocks.models import Bloc
-from blocks.services import record_event
 from candidates.models import Enrolment
+from core.audit import record_event
 from evaluations.deliberations import validated_blocs
 from evaluations.models import BlocDecision, Deliberation
 

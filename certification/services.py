@@ -13,8 +13,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from blocks.services import record_event
 from candidates.models import Candidate
+from core.audit import record_event
 from evaluations.deliberations import validated_blocs
 from evaluations.models import BlocDecision, Deliberation
 

@@ -9,10 +9,10 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from blocks.views import report_refusal
-from candidates import roles
 from candidates.models import Candidate, Cohort, Enrolment
-from candidates.roles import ADMIN, CANDIDATE, JURY_MEMBER, TRAINER, role_required
+from core import roles
+from core.roles import ADMIN, CANDIDATE, JURY_MEMBER, TRAINER, role_required
+from core.views import report_refusal
 from evaluations.models import BlocDecision, Deliberation, ExamSession
 
 from . import dashboards

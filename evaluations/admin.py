@@ -3,7 +3,7 @@ whose services lock, audit and refuse stale saves."""
 
 from django.contrib import admin
 
-from candidates.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin
 
 from .models import Assessment, ExamSession, Grid
 

@@ -10,10 +10,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from blocks.models import Bloc
-from blocks.views import report_refusal
-from candidates import roles
 from candidates.models import Enrolment
-from candidates.roles import ADMIN, JURY_MEMBER, role_required
+from core import roles
+from core.roles import ADMIN, JURY_MEMBER, role_required
+from core.views import report_refusal
 
 from . import deliberations as service
 from .forms import DecisionForm, JuryForm, MemberForm, OpenDeliberationForm

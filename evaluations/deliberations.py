@@ -13,9 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from blocks.models import Bloc, Competence
-from blocks.services import record_event
-from candidates import roles
 from candidates.models import Cohort, Enrolment
+from core import roles
+from core.audit import record_event
 
 from . import results
 from .models import (

@@ -4,8 +4,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from blocks.models import CertificationVersion, EvaluationModality
-from candidates import roles
 from candidates.models import Cohort
+from core import roles
 
 from .models import BlocDecision, Jury, JuryMember
 from .services import CriterionEntry

@@ -10,8 +10,8 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from blocks.models import Criterion, EvaluationModality
-from blocks.services import record_event
-from candidates import roles
+from core import roles
+from core.audit import record_event
 
 from .deliberations import conflict_message, resit_enrolments, seat_for, trainer_conflicts
 from .models import Assessment, BlocDecision, Deliberation, ExamSession, Grid, Score

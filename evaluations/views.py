@@ -8,10 +8,10 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from blocks.models import AuditEvent
-from blocks.views import report_refusal
-from candidates import roles
-from candidates.roles import ADMIN, JURY_MEMBER, TRAINER, role_required
+from core import roles
+from core.models import AuditEvent
+from core.roles import ADMIN, JURY_MEMBER, TRAINER, role_required
+from core.views import is_fetch, report_refusal
 
 from .forms import GridForm, SessionForm
 from .models import Assessment, ExamSession, Grid
@@ -59,11 +59,6 @@ def get_assessment_for_reviewer(user, pk):
             Q(session__assessors=user) | Q(session__lead=user)
         ).distinct()
     return get_object_or_404(assessments, pk=pk)
-
-
-def is_fetch(request):
-    """Autosave posts with fetch() and wants JSON back; a plain form post wants a page."""
-    return request.headers.get("X-Requested-With") == "fetch"
 
 
 @role_required(ADMIN, *ASSESSORS)

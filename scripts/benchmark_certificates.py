@@ -35,10 +35,10 @@ from django.core.management import call_command  # noqa: E402
 
 from blocks.referential import SHIPPED_FILE  # noqa: E402
 from blocks.services import load_referential  # noqa: E402
-from candidates import roles  # noqa: E402
 from candidates.models import Candidate, Cohort, Enrolment  # noqa: E402
 from certification.rendering import certificate_html, render_html  # noqa: E402
 from certification.services import issue_bloc_certificate  # noqa: E402
+from core import roles  # noqa: E402
 from evaluations.deliberations import (  # noqa: E402
     add_member,
     create_jury,

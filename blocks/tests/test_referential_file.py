@@ -7,7 +7,6 @@ from django.core.management import CommandError, call_command
 
 from blocks.models import (
     Activity,
-    AuditEvent,
     Bloc,
     CertificationVersion,
     Competence,
@@ -16,6 +15,7 @@ from blocks.models import (
 )
 from blocks.referential import SHIPPED_FILE, ReferentialFileError, dump_referential, export_version
 from blocks.services import load_referential
+from core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

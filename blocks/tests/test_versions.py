@@ -5,7 +5,6 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from blocks.models import (
-    AuditEvent,
     Bloc,
     CertificationVersion,
     Competence,
@@ -15,6 +14,7 @@ from blocks.models import (
 )
 from blocks.referential import export_version
 from blocks.services import activate_version, archive_version, duplicate_version
+from core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -5,9 +5,9 @@ import datetime
 from django.contrib.auth import get_user_model
 
 from blocks.models import Bloc
-from candidates import roles
 from candidates.models import Candidate, Enrolment
 from candidates.services import enrol
+from core import roles
 
 PASSWORD = "motdepasse-de-test"
 

@@ -11,7 +11,6 @@ from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
 from openpyxl import Workbook
 
-from blocks.models import AuditEvent
 from candidates.importing import (
     COLUMN_BY_HEADER,
     COLUMNS,
@@ -23,6 +22,7 @@ from candidates.importing import (
 )
 from candidates.models import Candidate, Cohort, Enrolment
 from candidates.services import withdraw
+from core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -430,6 +430,19 @@ def test_an_email_used_by_another_candidate_is_refused(cohort, candidate):
             b"nom_naissance;prenoms\r\nPetit;Emma\r\n\x81\x8d",
             "encodage du fichier non reconnu : enregistrez-le en « CSV UTF-8 »",
         ),
+    ],
+    # Named ids: a generated .xlsx holds a timestamp, and every xdist worker
+    # must collect the same test names.
+    ids=[
+        "ods",
+        "no-extension",
+        "empty-csv",
+        "blank-lines",
+        "no-header",
+        "empty-rows",
+        "xlsx-header-only",
+        "csv-named-xlsx",
+        "bad-encoding",
     ],
 )
 def test_a_file_that_cannot_be_read_is_refused(cohort, filename, content, problem):

@@ -7,10 +7,10 @@ import datetime
 
 import pytest
 
-from blocks.models import AuditEvent
 from candidates import importing
 from candidates.importing import SAMPLE_FILE, apply_import, plan_import
 from candidates.models import Candidate, Enrolment
+from core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

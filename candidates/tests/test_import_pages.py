@@ -4,10 +4,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from blocks.models import AuditEvent
 from candidates.importing import SAMPLE_FILE
 from candidates.models import Candidate, Cohort, Enrolment
 from candidates.tests.factories import fill_cohort
+from core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -9,11 +9,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from blocks.models import AuditEvent, Bloc
-from candidates import roles
+from blocks.models import Bloc
 from candidates.models import Candidate, Cohort, Enrolment
 from candidates.services import enrol, withdraw
 from candidates.tests.factories import PASSWORD, fill_cohort, make_candidate, make_user
+from core import roles
+from core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,6 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from blocks.models import AuditEvent
 from candidates.tests.factories import make_user
 from certification.models import Certificate, CertificateCounter, PrintJob
 from certification.rendering import certificate_html, qr_data_uri
@@ -20,6 +19,7 @@ from certification.services import (
     revoke_certificate,
 )
 from certification.tests.factories import issued, pdf_reader, text_of
+from core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -322,7 +322,7 @@ class TestPagesAndDownloads:
 
 
 def make_other_candidate_user():
-    from candidates import roles
+    from core import roles
 
     return make_user("autre-candidat", roles.CANDIDATE)
 

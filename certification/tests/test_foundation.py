@@ -5,10 +5,10 @@ from django.test import override_settings
 from django.urls import reverse
 
 from blocks.models import CertificationVersion
-from candidates import roles
 from candidates.models import Candidate, Cohort, Enrolment
-from candidates.roles import roles_of
 from candidates.tests.factories import PASSWORD
+from core import roles
+from core.roles import roles_of
 
 pytestmark = pytest.mark.django_db
 

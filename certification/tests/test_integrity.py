@@ -4,7 +4,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from candidates import roles
 from candidates.services import withdraw
 from candidates.tests.factories import bulk_enrol
 from certification.models import Certificate
@@ -16,6 +15,7 @@ from certification.services import (
     withdrawn_certificates,
 )
 from certification.tests.factories import issued
+from core import roles
 from evaluations.deliberations import open_deliberation, record_decision, rectify
 from evaluations.models import BlocDecision, Deliberation
 from evaluations.tests.factories import (

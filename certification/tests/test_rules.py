@@ -3,9 +3,9 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from blocks.models import AuditEvent
 from certification.models import Certificate, CertificateCounter
 from certification.services import issue_bloc_certificate, issue_title_certificate
+from core.models import AuditEvent
 from evaluations.deliberations import open_deliberation, sign_minutes
 from evaluations.tests.factories import decide_as_proposed, sit_bloc
 

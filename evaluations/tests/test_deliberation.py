@@ -8,11 +8,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pypdf import PdfReader
 
-from blocks.models import AuditEvent
-from candidates import roles
 from candidates.models import Enrolment
 from candidates.services import enrol, withdraw
 from candidates.tests.factories import make_candidate, make_user
+from core import roles
+from core.models import AuditEvent
 from evaluations.deliberations import (
     add_member,
     composition_problems,

@@ -4,10 +4,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from candidates import roles
 from candidates.models import Cohort
 from candidates.services import enrol
 from candidates.tests.factories import make_candidate, make_user
+from core import roles
 from evaluations.deliberations import (
     add_member,
     create_jury,

@@ -9,13 +9,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from blocks.models import AuditEvent
 from blocks.referential import SHIPPED_FILE
 from blocks.services import load_referential
-from candidates import roles
 from candidates.models import Cohort, Enrolment
 from candidates.services import enrol
 from candidates.tests.factories import make_candidate, make_user
+from core import roles
+from core.models import AuditEvent
 from evaluations.deliberations import (
     add_member,
     composition_problems,

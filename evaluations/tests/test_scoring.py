@@ -7,10 +7,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from blocks.models import AuditEvent, Criterion
+from blocks.models import Criterion
 from candidates.models import Enrolment
 from candidates.services import enrol
 from candidates.tests.factories import make_candidate, make_user
+from core.models import AuditEvent
 from evaluations.models import Grid, Score
 from evaluations.services import (
     CriterionEntry,
@@ -269,7 +270,7 @@ class TestBadInput:
 
 
 def make_outside_trainer(name="formateur-externe"):
-    from candidates import roles
+    from core import roles
 
     return make_user(name, roles.TRAINER)
 

@@ -7,10 +7,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from blocks.models import CertificationVersion, EvaluationModality
-from candidates import roles
 from candidates.importing import SAMPLE_FILE, apply_import
 from candidates.models import Candidate, Cohort, Enrolment
 from candidates.services import enrol, save_candidate, save_cohort
+from core import roles
 from evaluations.deliberations import (
     add_member,
     create_jury,

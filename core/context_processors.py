@@ -1,4 +1,4 @@
-from candidates.roles import roles_of
+from core.roles import roles_of
 
 
 def user_roles(request):
