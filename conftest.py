@@ -17,6 +17,9 @@ from core import roles
 from core.models import AuditEvent
 from evaluations.tests.factories import open_session
 
+# Fixtures of the stages above candidates, shared by the apps that build on them.
+pytest_plugins = ["evaluations.tests.fixtures", "certification.tests.fixtures"]
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 DATABASE_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences"}
 SHIPPED_IDENTITY = json.loads(SHIPPED_FILE.read_text(encoding="utf-8"))["certification"]

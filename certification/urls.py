@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from portal import views as portal_views
+
 from . import views
 
 admin.site.site_header = "Administration de la certification"
@@ -26,19 +28,12 @@ certificates = (
         path("certificats/<str:number>/revoquer/", views.certificate_revoke, name="revoke"),
         path("certificats/<str:number>/reediter/", views.certificate_reissue, name="reissue"),
         path("mes-certificats/", views.my_certificates, name="mine"),
-        path("tableau-de-bord/", views.office_dashboard, name="office_dashboard"),
-        path("tableau-de-bord/formateur/", views.trainer_dashboard, name="trainer_dashboard"),
-        path("tableau-de-bord/jury/", views.jury_dashboard, name="jury_dashboard"),
-        path("tableau-de-bord/promotions/<int:pk>/", views.cohort_heatmap, name="heatmap"),
-        path("mon-parcours/", views.candidate_home, name="candidate_home"),
-        path("mes-donnees/", views.my_data, name="my_data"),
-        path("mes-donnees.json", views.my_data, {"as_json": True}, name="my_data_json"),
     ],
     "certification",
 )
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", portal_views.home, name="home"),
     path("connexion/", auth_views.LoginView.as_view(), name="login"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("mot-de-passe/", auth_views.PasswordResetView.as_view(), name="password_reset"),
@@ -61,5 +56,6 @@ urlpatterns = [
     path("", include("candidates.urls")),
     path("", include("evaluations.urls")),
     path("", include(certificates)),
+    path("", include("portal.urls")),
     path("admin/", admin.site.urls),
 ]

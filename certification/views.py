@@ -2,20 +2,18 @@ from collections import defaultdict
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
-from django.http import FileResponse, Http404, JsonResponse
+from django.db.models import Q
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from candidates.models import Candidate, Cohort, Enrolment
+from candidates.models import Enrolment
 from core import roles
-from core.roles import ADMIN, CANDIDATE, JURY_MEMBER, TRAINER, role_required
+from core.roles import ADMIN, CANDIDATE, role_required
 from core.views import report_refusal
-from evaluations.models import BlocDecision, Deliberation, ExamSession
+from evaluations.models import BlocDecision, Deliberation
 
-from . import dashboards
 from .models import Certificate, PrintJob
 from .printing import due_titles_by_deliberation, start_print_job
 from .services import (
@@ -27,113 +25,6 @@ from .services import (
     store_pdf,
     withdrawn_certificates,
 )
-
-
-@login_required
-def home(request):
-    """Each role lands on its own dashboard after sign-in."""
-    user_roles = roles.roles_of(request.user)
-    for role, page in (
-        (roles.ADMIN, "certification:office_dashboard"),
-        (roles.TRAINER, "certification:trainer_dashboard"),
-        (roles.JURY_MEMBER, "certification:jury_dashboard"),
-        (roles.CANDIDATE, "certification:candidate_home"),
-    ):
-        if role in user_roles:
-            return redirect(page)
-    return render(request, "certification/no_role.html")
-
-
-# --- Dashboards -------------------------------------------------------------------
-
-
-@role_required(ADMIN)
-def office_dashboard(request):
-    return render(
-        request, "certification/office_dashboard.html", {"numbers": dashboards.office_numbers()}
-    )
-
-
-@role_required(TRAINER)
-def trainer_dashboard(request):
-    cohorts = Cohort.objects.visible_to(request.user).annotate(
-        enrolled=Count("enrolments", filter=Q(enrolments__status=Enrolment.Status.ENROLLED))
-    )
-    sessions = dashboards.session_progress(
-        ExamSession.objects.for_assessor(request.user).order_by("-date")
-    )
-    return render(
-        request,
-        "certification/trainer_dashboard.html",
-        {"cohorts": cohorts, "sessions": sessions},
-    )
-
-
-@role_required(ADMIN, TRAINER)
-def cohort_heatmap(request, pk):
-    cohort = get_object_or_404(
-        Cohort.objects.visible_to(request.user).select_related("certification_version"), pk=pk
-    )
-    competences, rows = dashboards.cohort_heatmap(cohort, viewer=request.user)
-    return render(
-        request,
-        "certification/heatmap.html",
-        {"cohort": cohort, "competences": competences, "rows": rows},
-    )
-
-
-@role_required(JURY_MEMBER)
-def jury_dashboard(request):
-    return render(
-        request, "certification/jury_dashboard.html", dashboards.jury_dashboard(request.user)
-    )
-
-
-def own_candidate(user):
-    return get_object_or_404(Candidate.objects.filter(user=user))
-
-
-@role_required(CANDIDATE)
-def candidate_home(request):
-    candidate = own_candidate(request.user)
-    enrolments = (
-        candidate.enrolments.filter(status=Enrolment.Status.ENROLLED)
-        .select_related("cohort__certification_version")
-        .prefetch_related("optional_blocs")
-    )
-    return render(
-        request,
-        "certification/candidate_home.html",
-        {
-            "candidate": candidate,
-            "journeys": [
-                (
-                    enrolment,
-                    dashboards.candidate_progress(enrolment),
-                    dashboards.upcoming_sessions(enrolment),
-                )
-                for enrolment in enrolments
-            ],
-            "certificates": candidate.certificates.order_by("-year", "-sequence"),
-        },
-    )
-
-
-@role_required(CANDIDATE)
-def my_data(request, as_json=False):
-    candidate = own_candidate(request.user)
-    data = dashboards.personal_data(candidate)
-    if as_json:
-        response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
-        response["Content-Disposition"] = 'attachment; filename="mes-donnees.json"'
-        return response
-    identity = [(label, data["identite"][key]) for key, label in dashboards.IDENTITY_LABELS.items()]
-    return render(
-        request,
-        "certification/my_data.html",
-        {"data": data, "candidate": candidate, "identity": identity},
-    )
-
 
 # --- Public verification ------------------------------------------------------
 

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "candidates",
     "evaluations",
     "certification",
+    "portal",
 ]
 
 MIDDLEWARE = [

@@ -57,23 +57,23 @@ def test_main_pages_are_labelled(
     check(client.get(reverse("certification:verify_form")).content.decode())
     assessment = signed.cohort.sessions.get(modality__code="M2.1").assessments.get()
     pages = [
-        (admin_user, reverse("certification:office_dashboard")),
+        (admin_user, reverse("portal:office_dashboard")),
         (admin_user, reverse("certification:certificates")),
         (admin_user, reverse("candidates:cohort_import", args=[cohort.pk])),
         (admin_user, reverse("candidates:cohort_new_candidate", args=[cohort.pk])),
-        (trainer, reverse("certification:trainer_dashboard")),
-        (trainer, reverse("certification:heatmap", args=[cohort.pk])),
+        (trainer, reverse("portal:trainer_dashboard")),
+        (trainer, reverse("portal:heatmap", args=[cohort.pk])),
         (trainer, reverse("evaluations:grid", args=[assessment.pk])),
-        (jury_member, reverse("certification:jury_dashboard")),
+        (jury_member, reverse("portal:jury_dashboard")),
         (jury_member, signed.get_absolute_url()),
-        (candidate_user, reverse("certification:candidate_home")),
-        (candidate_user, reverse("certification:my_data")),
+        (candidate_user, reverse("portal:candidate_home")),
+        (candidate_user, reverse("portal:my_data")),
     ]
     for user, url in pages:
         response = login(user).get(url)
         assert response.status_code == 200, url
         check(response.content.decode())
-    home = login(candidate_user).get(reverse("certification:candidate_home")).content.decode()
+    home = login(candidate_user).get(reverse("portal:candidate_home")).content.decode()
     # One bar for each bloc Emma takes (1 to 3; she did not choose bloc 4), each also as text.
     bars = check(home).progressbars
     assert [bar["aria-label"] for bar in bars] == [

@@ -1,3 +1,6 @@
+"""Scored candidates and open deliberations: fixtures shared by the tests of
+every app above evaluations (loaded by the root conftest.py)."""
+
 import pytest
 
 from evaluations.deliberations import open_deliberation

@@ -1,3 +1,6 @@
+"""Signed deliberations and their certificates: fixtures shared by the
+certification and portal tests (loaded by the root conftest.py)."""
+
 import datetime
 
 import pytest

@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from blocks.models import Competence
 from candidates.models import Cohort, Enrolment
+from certification.models import Certificate
+from certification.services import due_bloc_decisions
 from evaluations import results
 from evaluations.deliberations import (
     bloc_structure,
@@ -25,9 +27,6 @@ from evaluations.models import (
     JuryMember,
     Score,
 )
-
-from .models import Certificate
-from .services import due_bloc_decisions
 
 # --- The candidate --------------------------------------------------------------
 

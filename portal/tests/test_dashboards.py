@@ -29,12 +29,12 @@ from evaluations.tests.factories import (
 pytestmark = pytest.mark.django_db
 
 PAGES = {
-    "office": (reverse("certification:office_dashboard"), {"admin_user"}),
-    "trainer": (reverse("certification:trainer_dashboard"), {"trainer"}),
-    "jury": (reverse("certification:jury_dashboard"), {"jury_member"}),
-    "candidate": (reverse("certification:candidate_home"), {"candidate_user"}),
-    "data": (reverse("certification:my_data"), {"candidate_user"}),
-    "data_json": (reverse("certification:my_data_json"), {"candidate_user"}),
+    "office": (reverse("portal:office_dashboard"), {"admin_user"}),
+    "trainer": (reverse("portal:trainer_dashboard"), {"trainer"}),
+    "jury": (reverse("portal:jury_dashboard"), {"jury_member"}),
+    "candidate": (reverse("portal:candidate_home"), {"candidate_user"}),
+    "data": (reverse("portal:my_data"), {"candidate_user"}),
+    "data_json": (reverse("portal:my_data_json"), {"candidate_user"}),
 }
 PEOPLE = ["admin_user", "trainer", "jury_member", "candidate_user", "outsider"]
 
@@ -52,10 +52,10 @@ def test_each_dashboard_for_every_role(request, client, login, candidate, jury, 
 @pytest.mark.parametrize(
     ("person", "landing"),
     [
-        ("admin_user", "certification:office_dashboard"),
-        ("trainer", "certification:trainer_dashboard"),
-        ("jury_member", "certification:jury_dashboard"),
-        ("candidate_user", "certification:candidate_home"),
+        ("admin_user", "portal:office_dashboard"),
+        ("trainer", "portal:trainer_dashboard"),
+        ("jury_member", "portal:jury_dashboard"),
+        ("candidate_user", "portal:candidate_home"),
     ],
 )
 def test_each_role_lands_on_its_dashboard(request, login, candidate, person, landing):
@@ -64,7 +64,7 @@ def test_each_role_lands_on_its_dashboard(request, login, candidate, person, lan
 
 
 def test_heatmap_access(client, login, cohort, admin_user, trainer, other_trainer, jury_member):
-    url = reverse("certification:heatmap", args=[cohort.pk])
+    url = reverse("portal:heatmap", args=[cohort.pk])
     anonymous = client.get(url)
     assert (anonymous.status_code, anonymous.url) == (302, f"/connexion/?next={url}")
     assert login(admin_user).get(url).status_code == 200
@@ -91,7 +91,7 @@ def bloc_cards(home):
 class TestCandidateSeesOnlyPublished:
     def test_nothing_before_publication(self, login, signed, candidate_user):
         client = login(candidate_user)
-        home = client.get(reverse("certification:candidate_home")).content.decode()
+        home = client.get(reverse("portal:candidate_home")).content.decode()
         assert "décision publiée" not in home
         assert "Validé" not in home
         assert bloc_cards(home) == {
@@ -100,7 +100,7 @@ class TestCandidateSeesOnlyPublished:
             3: ("En cours", "0 compétence(s) acquise(s) sur 3 (résultats non encore publiés)"),
             4: ("Non choisi (optionnel)", None),
         }
-        data = client.get(reverse("certification:my_data_json")).json()
+        data = client.get(reverse("portal:my_data_json")).json()
         assert data["decisions_publiees"] == []
         assert all(item["notes_publiees"] == [] for item in data["evaluations"])
         assert data["evaluations"]  # the assessments themselves are hers to see
@@ -113,7 +113,7 @@ class TestCandidateSeesOnlyPublished:
         )
         publish_results(signed, by=admin_user)
         client = login(candidate_user)
-        home = client.get(reverse("certification:candidate_home")).content.decode()
+        home = client.get(reverse("portal:candidate_home")).content.decode()
         assert bloc_cards(home) == {
             1: ("Validé · décision publiée : validé", "6 compétence(s) acquise(s) sur 6"),
             2: ("En cours · décision publiée : non validé", "0 compétence(s) acquise(s) sur 12"),
@@ -121,7 +121,7 @@ class TestCandidateSeesOnlyPublished:
             4: ("Non choisi (optionnel)", None),
         }
         assert "Dépouillement clair" in home
-        data = client.get(reverse("certification:my_data_json")).json()
+        data = client.get(reverse("portal:my_data_json")).json()
         assert [(d["bloc"], d["decision"]) for d in data["decisions_publiees"]] == [
             (1, "Validé"),
             (2, "Non validé"),
@@ -160,7 +160,7 @@ class TestCandidateSeesOnlyPublished:
         publish_results(signed, by=admin_user)
         resit = open_session("M2.1", cohort, [trainer]).assessments.get()
         fill(resit, trainer, 0, submit=True)
-        data = login(candidate_user).get(reverse("certification:my_data_json")).json()
+        data = login(candidate_user).get(reverse("portal:my_data_json")).json()
         attempts = [e for e in data["evaluations"] if e["modalite"].startswith("M2.1 ")]
         # Both sessions are on the same day: their order in the export is not fixed.
         assert sorted((e["tentative"], len(e["notes_publiees"])) for e in attempts) == [
@@ -180,7 +180,7 @@ def test_the_export_holds_nothing_of_anyone_else(login, signed, candidate_user, 
     )
     Enrolment.objects.create(candidate=other, cohort=cohort, access_route="vae")
     publish_results(signed, by=admin_user)
-    response = login(candidate_user).get(reverse("certification:my_data_json"))
+    response = login(candidate_user).get(reverse("portal:my_data_json"))
     assert response["Content-Disposition"] == 'attachment; filename="mes-donnees.json"'
     text = json.dumps(response.json(), ensure_ascii=False)
     assert "Petit" in text and "emma.petit@example.org" in text
@@ -192,12 +192,12 @@ def test_candidate_downloads_a_certificate_from_home(
 ):
     publish_results(decision.deliberation, by=admin_user)
     certificate = issued(decision, django_capture_on_commit_callbacks)
-    home = login(candidate_user).get(reverse("certification:candidate_home")).content.decode()
+    home = login(candidate_user).get(reverse("portal:candidate_home")).content.decode()
     assert reverse("certification:certificate_pdf", args=[certificate.number]) in home
 
 
 def test_office_numbers_link_to_their_lists(login, signed, admin_user):
-    page = login(admin_user).get(reverse("certification:office_dashboard"))
+    page = login(admin_user).get(reverse("portal:office_dashboard"))
     # Emma sat 10 modalities (blocs 1 to 3): 11 grids handed in, M1.1's by the two
     # jury members; blocs 1 and 3 to print, the signed PV to publish.
     assert page.context["numbers"] == {
@@ -224,13 +224,13 @@ def test_office_numbers_link_to_their_lists(login, signed, admin_user):
 
 def dashboard_pages(cohort, admin_user, trainer, jury_member, candidate_user):
     return [
-        (admin_user, reverse("certification:office_dashboard")),
-        (trainer, reverse("certification:trainer_dashboard")),
-        (trainer, reverse("certification:heatmap", args=[cohort.pk])),
-        (jury_member, reverse("certification:jury_dashboard")),
-        (candidate_user, reverse("certification:candidate_home")),
-        (candidate_user, reverse("certification:my_data")),
-        (candidate_user, reverse("certification:my_data_json")),
+        (admin_user, reverse("portal:office_dashboard")),
+        (trainer, reverse("portal:trainer_dashboard")),
+        (trainer, reverse("portal:heatmap", args=[cohort.pk])),
+        (jury_member, reverse("portal:jury_dashboard")),
+        (candidate_user, reverse("portal:candidate_home")),
+        (candidate_user, reverse("portal:my_data")),
+        (candidate_user, reverse("portal:my_data_json")),
     ]
 
 
@@ -301,7 +301,7 @@ def test_jury_dashboard_queries_stay_constant_as_open_deliberations_grow(
 ):
     """One open deliberation of the member's, against three (other promotions, another jury)."""
     open_deliberation(jury, cohort, by=None)
-    url = reverse("certification:jury_dashboard")
+    url = reverse("portal:jury_dashboard")
     client = login(jury_member)
     with CaptureQueriesContext(connection) as one:
         assert client.get(url).status_code == 200
@@ -317,7 +317,7 @@ def test_jury_dashboard_queries_stay_constant_as_open_deliberations_grow(
 
 
 def test_heatmap_states_and_links(login, signed, cohort, trainer):
-    page = login(trainer).get(reverse("certification:heatmap", args=[cohort.pk]))
+    page = login(trainer).get(reverse("portal:heatmap", args=[cohort.pk]))
     row = page.context["rows"][0]
     states = {competence.code: state for competence, state, _ in row.cells}
     # Emma: blocs 1 and 3 scored at the passing mark or above, bloc 2 below, bloc 4 not taken.

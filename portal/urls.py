@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("tableau-de-bord/", views.office_dashboard, name="office_dashboard"),
+    path("tableau-de-bord/formateur/", views.trainer_dashboard, name="trainer_dashboard"),
+    path("tableau-de-bord/jury/", views.jury_dashboard, name="jury_dashboard"),
+    path("tableau-de-bord/promotions/<int:pk>/", views.cohort_heatmap, name="heatmap"),
+    path("mon-parcours/", views.candidate_home, name="candidate_home"),
+    path("mes-donnees/", views.my_data, name="my_data"),
+    path("mes-donnees.json", views.my_data, {"as_json": True}, name="my_data_json"),
+]

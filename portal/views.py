@@ -1,0 +1,113 @@
+"""Each role's home and dashboards, and the candidate's own pages: reads only,
+across every stage of the certification."""
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from candidates.models import Candidate, Cohort, Enrolment
+from core import roles
+from core.roles import ADMIN, CANDIDATE, JURY_MEMBER, TRAINER, role_required
+from evaluations.models import ExamSession
+
+from . import dashboards
+
+
+@login_required
+def home(request):
+    """Each role lands on its own dashboard after sign-in."""
+    user_roles = roles.roles_of(request.user)
+    for role, page in (
+        (roles.ADMIN, "portal:office_dashboard"),
+        (roles.TRAINER, "portal:trainer_dashboard"),
+        (roles.JURY_MEMBER, "portal:jury_dashboard"),
+        (roles.CANDIDATE, "portal:candidate_home"),
+    ):
+        if role in user_roles:
+            return redirect(page)
+    return render(request, "portal/no_role.html")
+
+
+@role_required(ADMIN)
+def office_dashboard(request):
+    return render(request, "portal/office_dashboard.html", {"numbers": dashboards.office_numbers()})
+
+
+@role_required(TRAINER)
+def trainer_dashboard(request):
+    cohorts = Cohort.objects.visible_to(request.user).annotate(
+        enrolled=Count("enrolments", filter=Q(enrolments__status=Enrolment.Status.ENROLLED))
+    )
+    sessions = dashboards.session_progress(
+        ExamSession.objects.for_assessor(request.user).order_by("-date")
+    )
+    return render(
+        request,
+        "portal/trainer_dashboard.html",
+        {"cohorts": cohorts, "sessions": sessions},
+    )
+
+
+@role_required(ADMIN, TRAINER)
+def cohort_heatmap(request, pk):
+    cohort = get_object_or_404(
+        Cohort.objects.visible_to(request.user).select_related("certification_version"), pk=pk
+    )
+    competences, rows = dashboards.cohort_heatmap(cohort, viewer=request.user)
+    return render(
+        request,
+        "portal/heatmap.html",
+        {"cohort": cohort, "competences": competences, "rows": rows},
+    )
+
+
+@role_required(JURY_MEMBER)
+def jury_dashboard(request):
+    return render(request, "portal/jury_dashboard.html", dashboards.jury_dashboard(request.user))
+
+
+def own_candidate(user):
+    return get_object_or_404(Candidate.objects.filter(user=user))
+
+
+@role_required(CANDIDATE)
+def candidate_home(request):
+    candidate = own_candidate(request.user)
+    enrolments = (
+        candidate.enrolments.filter(status=Enrolment.Status.ENROLLED)
+        .select_related("cohort__certification_version")
+        .prefetch_related("optional_blocs")
+    )
+    return render(
+        request,
+        "portal/candidate_home.html",
+        {
+            "candidate": candidate,
+            "journeys": [
+                (
+                    enrolment,
+                    dashboards.candidate_progress(enrolment),
+                    dashboards.upcoming_sessions(enrolment),
+                )
+                for enrolment in enrolments
+            ],
+            "certificates": candidate.certificates.order_by("-year", "-sequence"),
+        },
+    )
+
+
+@role_required(CANDIDATE)
+def my_data(request, as_json=False):
+    candidate = own_candidate(request.user)
+    data = dashboards.personal_data(candidate)
+    if as_json:
+        response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
+        response["Content-Disposition"] = 'attachment; filename="mes-donnees.json"'
+        return response
+    identity = [(label, data["identite"][key]) for key, label in dashboards.IDENTITY_LABELS.items()]
+    return render(
+        request,
+        "portal/my_data.html",
+        {"data": data, "candidate": candidate, "identity": identity},
+    )
