@@ -160,7 +160,7 @@ def candidate(cohort, candidate_user):
 def jury(referential, jury_member, second_jury_member):
     """jury1 presides (from the centre), jury2 is an external professional; both
     have declared their independence."""
-    from evaluations.deliberations import add_member, create_jury, declare_independence
+    from evaluations.juries import add_member, create_jury, declare_independence
     from evaluations.models import JuryMember
 
     panel = create_jury(

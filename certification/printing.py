@@ -15,8 +15,8 @@ from pypdf import PdfWriter
 from blocks.models import Bloc
 from candidates.models import Enrolment
 from core.audit import record_event
-from evaluations.deliberations import validated_blocs
 from evaluations.models import BlocDecision, Deliberation
+from evaluations.standings import validated_blocs
 
 from .models import Certificate, PrintJob
 from .services import (

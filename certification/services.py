@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from candidates.models import Candidate
 from core.audit import record_event
-from evaluations.deliberations import validated_blocs
 from evaluations.models import BlocDecision, Deliberation
+from evaluations.standings import validated_blocs
 
 from .models import Certificate, CertificateCounter
 

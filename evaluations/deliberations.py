@@ -1,265 +1,26 @@
-"""Juries and their deliberations: composition rules, proposals from the scores,
-sovereign decisions, signed minutes, rectification and publication.
-
-State changes follow services.py: one transaction, locks, an audit event and
-a French message when refused.
+"""Deliberation writes: opening, sovereign decisions, signed minutes,
+rectification and publication. One transaction each, locks, an audit event,
+and a French message when refused.
 """
-
-from collections import defaultdict
-from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from blocks.models import Bloc, Competence
-from candidates.models import Cohort, Enrolment
+from candidates.models import Cohort
 from core import roles
 from core.audit import record_event
 
-from . import results
+from .juries import composition_problems, conflict_message, seat_for, trainer_conflicts
+from .minutes import render_minutes
 from .models import (
     BlocDecision,
     Deliberation,
-    Grid,
     Jury,
     JuryMember,
     MinutesSignature,
-    Score,
 )
-
-# --- Juries -------------------------------------------------------------------
-
-
-def composition_problems(members):
-    """Why a jury may not sit, in French; empty when its composition is lawful."""
-    voting = [member for member in members if member.votes]
-    problems = []
-    if len(voting) < 2:
-        problems.append("Un jury est collégial : il compte au moins deux membres votants.")
-    presidents = [member for member in members if member.role == JuryMember.Role.PRESIDENT]
-    if len(presidents) != 1:
-        problems.append("Un jury a un(e) président(e), et un(e) seul(e).")
-    if voting and sum(member.external for member in voting) * 2 < len(voting):
-        problems.append(
-            "Au moins la moitié des membres votants doivent être des professionnels "
-            "extérieurs au centre de formation."
-        )
-    return problems
-
-
-def create_jury(*, name, certification_version, date, place, by):
-    with transaction.atomic():
-        if Jury.objects.filter(name=name).exists():
-            raise ValidationError(f"Un jury s'appelle déjà « {name} ».")
-        jury = Jury.objects.create(
-            name=name, certification_version=certification_version, date=date, place=place
-        )
-        record_event(actor=by, action="evaluations.jury.created", target=jury)
-    return jury
-
-
-def add_member(jury, *, user, role, external, organisation="", by):
-    with transaction.atomic():
-        jury = Jury.objects.select_for_update().get(pk=jury.pk)
-        if not roles.has_role(user, roles.JURY_MEMBER):
-            raise ValidationError(
-                f"{user.get_full_name() or user.username} n'a pas le rôle de membre de jury."
-            )
-        if jury.members.filter(user=user).exists():
-            raise ValidationError("Cette personne siège déjà dans ce jury.")
-        if role == JuryMember.Role.PRESIDENT and jury.members.filter(role=role).exists():
-            raise ValidationError("Ce jury a déjà un(e) président(e).")
-        if jury.deliberations.exists():
-            raise ValidationError("Le jury a déjà délibéré : sa composition est arrêtée.")
-        member = JuryMember.objects.create(
-            jury=jury, user=user, role=role, external=external, organisation=organisation
-        )
-        record_event(
-            actor=by,
-            action="evaluations.jury.member_added",
-            target=jury,
-            data={"member": user.username, "role": role, "external": external},
-        )
-    return member
-
-
-def declare_independence(member, *, user):
-    """The member declares, dated, that they are independent of the candidates."""
-    with transaction.atomic():
-        member = JuryMember.objects.select_for_update().get(pk=member.pk)
-        if member.user_id != user.pk:
-            raise ValidationError("Chacun ne déclare que sa propre indépendance.")
-        if member.has_declared:
-            raise ValidationError("Votre déclaration d'indépendance est déjà enregistrée.")
-        member.independence_declared_at = timezone.now()
-        member.save(update_fields=["independence_declared_at"])
-        record_event(actor=user, action="evaluations.jury.independence_declared", target=member)
-    return member
-
-
-def trainer_conflicts(users, cohort):
-    """Those of `users` who train, or trained in an earlier cohort, candidates of
-    this cohort: they never score nor deliberate on them."""
-    trainer_ids = set(
-        Cohort.objects.filter(
-            enrolments__candidate__in=cohort.enrolments.values("candidate")
-        ).values_list("trainers", flat=True)
-    ) | set(cohort.trainers.values_list("pk", flat=True))
-    return [user for user in users if user.pk in trainer_ids]
-
-
-def conflict_message(conflicts):
-    names = ", ".join(user.get_full_name() or user.username for user in conflicts)
-    return (
-        f"Conflit d'intérêts : {names} forme les candidats de cette promotion et ne peut "
-        "ni les noter ni délibérer sur eux."
-    )
-
-
-def seat_for(jury, user, *, voting=True):
-    """The user's seat in the jury, declared independent, or a French refusal."""
-    member = jury.members.filter(user=user).first()
-    if member is None:
-        raise ValidationError("Vous ne siégez pas dans ce jury.")
-    if voting and not member.votes:
-        raise ValidationError("Vous ne siégez pas dans ce jury avec voix délibérative.")
-    if not member.has_declared:
-        raise ValidationError(
-            "Déclarez votre indépendance sur la page du jury avant de noter ou de délibérer."
-        )
-    return member
-
-
-# --- Results of a cohort ------------------------------------------------------
-
-
-def version_rules(version):
-    if version.is_numeric_scale:
-        passing = version.numeric_pass_mark
-    else:
-        passing = min(level.value for level in version.grading_levels.all() if level.passing)
-    return results.Rules(passing_mark=passing, competence_threshold=version.competence_threshold)
-
-
-def submitted_values(enrolments):
-    """criterion id -> submitted values, per enrolment, from the latest attempt
-    of each modality (a re-sit replaces the earlier attempt's scores)."""
-    scores = (
-        Score.objects.filter(
-            grid__status=Grid.Status.SUBMITTED,
-            grid__assessment__enrolment__in=enrolments,
-            grid__assessment__present=True,
-            value__isnull=False,
-        )
-        .values_list(
-            "grid__assessment__enrolment_id",
-            "grid__assessment__session__modality_id",
-            "grid__assessment__attempt",
-            "criterion_id",
-            "value",
-        )
-        .order_by()
-    )
-    latest = {}
-    for enrolment_id, modality_id, attempt, _, _ in scores:
-        key = (enrolment_id, modality_id)
-        latest[key] = max(latest.get(key, 0), attempt)
-    values = defaultdict(lambda: defaultdict(list))
-    for enrolment_id, modality_id, attempt, criterion_id, value in scores:
-        if attempt == latest[(enrolment_id, modality_id)]:
-            values[enrolment_id][criterion_id].append(value)
-    return values
-
-
-def bloc_structure(version):
-    """bloc id -> {competence id -> [criterion ids]} for the whole version."""
-    structure = defaultdict(dict)
-    competences = Competence.objects.filter(certification_version=version).prefetch_related(
-        "criteria"
-    )
-    for competence in competences.order_by("bloc__number", "order"):
-        structure[competence.bloc_id][competence.pk] = [c.pk for c in competence.criteria.all()]
-    return structure
-
-
-def validated_blocs(enrolments, *, excluding=None):
-    """enrolment id -> bloc ids validated in a signed deliberation in force
-    (capitalisation: a validated bloc stays acquired)."""
-    in_force = Deliberation.objects.in_force()
-    if excluding is not None:
-        in_force = in_force.exclude(pk=excluding.pk).exclude(pk=excluding.rectifies_id)
-    decisions = BlocDecision.objects.filter(
-        deliberation__in=in_force,
-        decision=BlocDecision.Decision.VALIDATED,
-        enrolment__candidate__in=enrolments.values("candidate"),
-    ).values_list("enrolment__candidate_id", "bloc_id")
-    by_candidate = defaultdict(set)
-    for candidate_id, bloc_id in decisions:
-        by_candidate[candidate_id].add(bloc_id)
-    return {enrolment.pk: by_candidate[enrolment.candidate_id] for enrolment in enrolments}
-
-
-@dataclass
-class CandidateRow:
-    enrolment: Enrolment
-    cells: list  # one BlocCell per bloc of the version
-
-
-@dataclass
-class BlocCell:
-    bloc: Bloc
-    due: bool  # to be deliberated here
-    capitalised: bool  # validated before: acquired for good
-    result: results.BlocResult | None
-    decision: BlocDecision | None
-
-
-def deliberation_table(deliberation, *, only=None):
-    """Every active candidate of the cohort (or only the enrolment `only`), bloc
-    by bloc: proposal and decision."""
-    version = deliberation.jury.certification_version
-    blocs = list(version.blocs.order_by("number"))
-    enrolments = (
-        deliberation.cohort.enrolments.filter(status=Enrolment.Status.ENROLLED)
-        .select_related("candidate")
-        .prefetch_related("optional_blocs")
-    )
-    if only is not None:
-        enrolments = enrolments.filter(pk=only.pk)
-    rules = version_rules(version)
-    structure = bloc_structure(version)
-    values = submitted_values(enrolments)
-    capitalised = validated_blocs(enrolments, excluding=deliberation)
-    decisions = {
-        (d.enrolment_id, d.bloc_id): d for d in deliberation.decisions.select_related("decided_by")
-    }
-    rows = []
-    for enrolment in enrolments:
-        chosen = {bloc.pk for bloc in enrolment.optional_blocs.all()}
-        cells = []
-        for bloc in blocs:
-            taken = not bloc.optional or bloc.pk in chosen
-            acquired = bloc.pk in capitalised[enrolment.pk]
-            result = (
-                results.bloc_result(bloc.pk, structure[bloc.pk], values[enrolment.pk], rules)
-                if taken and not acquired
-                else None
-            )
-            cells.append(
-                BlocCell(
-                    bloc=bloc,
-                    due=taken and not acquired,
-                    capitalised=acquired,
-                    result=result,
-                    decision=decisions.get((enrolment.pk, bloc.pk)),
-                )
-            )
-        rows.append(CandidateRow(enrolment=enrolment, cells=cells))
-    return rows
-
-
-# --- Deliberations ------------------------------------------------------------
+from .standings import decision_cell, deliberation_table, missing_decisions
 
 
 def open_deliberation(jury, cohort, *, by):
@@ -314,7 +75,7 @@ def record_decision(deliberation, *, enrolment, bloc, decision, justification=""
             raise ValidationError("Ce candidat n'est pas inscrit dans la promotion délibérée.")
         if trainer_conflicts([user], deliberation.cohort):
             raise ValidationError(conflict_message([user]))
-        cell = _cell(deliberation, enrolment, bloc)
+        cell = decision_cell(deliberation, enrolment, bloc)
         if not cell.due:
             raise ValidationError(
                 f"Le bloc {bloc.number} est déjà validé pour ce candidat (capitalisation) : "
@@ -352,24 +113,6 @@ def record_decision(deliberation, *, enrolment, bloc, decision, justification=""
             },
         )
     return stored
-
-
-def _cell(deliberation, enrolment, bloc):
-    for row in deliberation_table(deliberation, only=enrolment):
-        if row.enrolment.pk == enrolment.pk:
-            for cell in row.cells:
-                if cell.bloc.pk == bloc.pk:
-                    return cell
-    raise ValidationError("Ce bloc n'appartient pas à la certification délibérée.")
-
-
-def missing_decisions(deliberation, *, table=None):
-    return [
-        (row.enrolment, cell.bloc)
-        for row in (table if table is not None else deliberation_table(deliberation))
-        for cell in row.cells
-        if cell.due and cell.decision is None
-    ]
 
 
 def sign_minutes(deliberation, *, user):
@@ -434,8 +177,6 @@ def sign_minutes(deliberation, *, user):
 def store_minutes(deliberation_id):
     """Render the signed PV once, after commit, and keep the file."""
     from django.core.files.base import ContentFile
-
-    from .minutes import render_minutes
 
     deliberation = Deliberation.objects.get(pk=deliberation_id)
     if deliberation.minutes_pdf:
@@ -504,12 +245,3 @@ def publish_results(deliberation, *, by):
         deliberation.save(update_fields=["published_at"])
         record_event(actor=by, action="evaluations.results.published", target=deliberation)
     return deliberation
-
-
-def resit_enrolments(cohort, bloc):
-    """Active enrolments that have not validated `bloc`: those a re-sit session takes."""
-    enrolments = cohort.enrolments.filter(status=Enrolment.Status.ENROLLED)
-    if bloc.optional:
-        enrolments = enrolments.filter(optional_blocs=bloc)
-    acquired = validated_blocs(enrolments)
-    return [e for e in enrolments if bloc.pk not in acquired[e.pk]]

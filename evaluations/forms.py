@@ -8,7 +8,7 @@ from candidates.models import Cohort
 from core import roles
 
 from .models import BlocDecision, Jury, JuryMember
-from .services import CriterionEntry
+from .sessions import CriterionEntry
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 GRID_FIELD = re.compile(r"^(value|comment)_(\d+)$")

@@ -5,8 +5,8 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from weasyprint import HTML
 
-from .deliberations import deliberation_table
 from .models import JuryMember
+from .standings import deliberation_table
 
 
 def render_minutes(deliberation):

@@ -12,12 +12,6 @@ from candidates.models import Cohort, Enrolment
 from certification.models import Certificate
 from certification.services import due_bloc_decisions
 from evaluations import results
-from evaluations.deliberations import (
-    bloc_structure,
-    missing_decisions,
-    submitted_values,
-    version_rules,
-)
 from evaluations.models import (
     Assessment,
     BlocDecision,
@@ -27,6 +21,7 @@ from evaluations.models import (
     JuryMember,
     Score,
 )
+from evaluations.standings import bloc_structure, missing_decisions, submitted_values, version_rules
 
 # --- The candidate --------------------------------------------------------------
 

@@ -39,14 +39,8 @@ from candidates.models import Candidate, Cohort, Enrolment  # noqa: E402
 from certification.rendering import certificate_html, render_html  # noqa: E402
 from certification.services import issue_bloc_certificate  # noqa: E402
 from core import roles  # noqa: E402
-from evaluations.deliberations import (  # noqa: E402
-    add_member,
-    create_jury,
-    declare_independence,
-    open_deliberation,
-    record_decision,
-    sign_minutes,
-)
+from evaluations.deliberations import open_deliberation, record_decision, sign_minutes  # noqa: E402
+from evaluations.juries import add_member, create_jury, declare_independence  # noqa: E402
 from evaluations.models import BlocDecision  # noqa: E402
 
 

@@ -8,22 +8,17 @@ from django.db import connection
 from blocks.models import Bloc, EvaluationModality
 from candidates.models import Cohort
 from candidates.tests.factories import fill_cohort
-from evaluations.deliberations import (
-    add_member,
-    create_jury,
-    declare_independence,
-    deliberation_table,
-    record_decision,
-    sign_minutes,
-)
+from evaluations.deliberations import record_decision, sign_minutes
+from evaluations.juries import add_member, create_jury, declare_independence
 from evaluations.models import BlocDecision, Grid
-from evaluations.services import (
+from evaluations.sessions import (
     CriterionEntry,
     change_session_status,
     create_session,
     modality_criteria,
     save_grid,
 )
+from evaluations.standings import deliberation_table
 
 
 def open_session(code, cohort, assessors, *, lead=None, jury=None):

@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 
 from evaluations.models import Grid, Score
-from evaluations.services import CriterionEntry, StaleGrid, modality_criteria, save_grid
+from evaluations.sessions import CriterionEntry, StaleGrid, modality_criteria, save_grid
 from evaluations.tests.factories import at_once
 
 pytestmark = [

@@ -14,17 +14,15 @@ from candidates.tests.factories import make_candidate, make_user
 from core import roles
 from core.models import AuditEvent
 from evaluations.deliberations import (
-    add_member,
-    composition_problems,
-    create_jury,
-    deliberation_table,
     open_deliberation,
     publish_results,
     record_decision,
     rectify,
     sign_minutes,
 )
+from evaluations.juries import add_member, composition_problems, create_jury
 from evaluations.models import BlocDecision, Deliberation, JuryMember
+from evaluations.standings import deliberation_table
 from evaluations.tests.factories import (
     bloc,
     decide_as_proposed,

@@ -8,15 +8,10 @@ from candidates.models import Cohort
 from candidates.services import enrol
 from candidates.tests.factories import make_candidate, make_user
 from core import roles
-from evaluations.deliberations import (
-    add_member,
-    create_jury,
-    declare_independence,
-    open_deliberation,
-    sign_minutes,
-)
+from evaluations.deliberations import open_deliberation, sign_minutes
+from evaluations.juries import add_member, create_jury, declare_independence
 from evaluations.models import BlocDecision, Grid, JuryMember
-from evaluations.services import CriterionEntry, save_grid
+from evaluations.sessions import CriterionEntry, save_grid
 from evaluations.tests.factories import (
     bloc,
     criteria_of,

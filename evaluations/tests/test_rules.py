@@ -16,19 +16,11 @@ from candidates.services import enrol
 from candidates.tests.factories import make_candidate, make_user
 from core import roles
 from core.models import AuditEvent
-from evaluations.deliberations import (
-    add_member,
-    composition_problems,
-    create_jury,
-    deliberation_table,
-    open_deliberation,
-    record_decision,
-    rectify,
-    resit_enrolments,
-    validated_blocs,
-)
+from evaluations.deliberations import open_deliberation, record_decision, rectify
+from evaluations.juries import add_member, composition_problems, create_jury
 from evaluations.models import BlocDecision, Deliberation, Grid, JuryMember, Score
-from evaluations.services import CriterionEntry, save_grid, set_presence
+from evaluations.sessions import CriterionEntry, save_grid, set_presence
+from evaluations.standings import deliberation_table, resit_enrolments, validated_blocs
 from evaluations.tests.factories import (
     bloc,
     criteria_of,

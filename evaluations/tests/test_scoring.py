@@ -13,7 +13,7 @@ from candidates.services import enrol
 from candidates.tests.factories import make_candidate, make_user
 from core.models import AuditEvent
 from evaluations.models import Grid, Score
-from evaluations.services import (
+from evaluations.sessions import (
     CriterionEntry,
     StaleGrid,
     change_session_status,

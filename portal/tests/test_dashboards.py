@@ -11,11 +11,7 @@ from candidates.models import Candidate, Enrolment
 from candidates.tests.factories import bulk_enrol
 from certification.models import Certificate
 from certification.tests.factories import issued
-from evaluations.deliberations import (
-    open_deliberation,
-    publish_results,
-    rectify,
-)
+from evaluations.deliberations import open_deliberation, publish_results, rectify
 from evaluations.models import Deliberation, Score
 from evaluations.tests.factories import (
     another_cohort,

@@ -12,23 +12,21 @@ from candidates.models import Candidate, Cohort, Enrolment
 from candidates.services import enrol, save_candidate, save_cohort
 from core import roles
 from evaluations.deliberations import (
-    add_member,
-    create_jury,
-    declare_independence,
-    deliberation_table,
     open_deliberation,
     publish_results,
     record_decision,
     sign_minutes,
 )
+from evaluations.juries import add_member, create_jury, declare_independence
 from evaluations.models import BlocDecision, ExamSession, Jury, JuryMember
-from evaluations.services import (
+from evaluations.sessions import (
     CriterionEntry,
     change_session_status,
     create_session,
     modality_criteria,
     save_grid,
 )
+from evaluations.standings import deliberation_table
 
 from ...models import Certificate
 from ...services import due_bloc_decisions, issue_bloc_certificate

@@ -1,4 +1,5 @@
-"""Pages of juries and deliberations: thin views over deliberations.py."""
+"""Pages of deliberations: the table, decisions, signatures, the PV,
+rectification and publication; thin views over deliberations.py."""
 
 from collections import defaultdict
 
@@ -15,18 +16,10 @@ from core import roles
 from core.roles import ADMIN, JURY_MEMBER, role_required
 from core.views import report_refusal
 
-from . import deliberations as service
-from .forms import DecisionForm, JuryForm, MemberForm, OpenDeliberationForm
-from .models import Deliberation, Grid, Jury, JuryMember, Score
-
-
-def juries_visible_to(user):
-    juries = Jury.objects.all()
-    return juries if roles.is_admin(user) else juries.filter(members__user=user).distinct()
-
-
-def get_jury_for_user(user, pk):
-    return get_object_or_404(juries_visible_to(user), pk=pk)
+from .. import deliberations, standings
+from ..forms import DecisionForm, OpenDeliberationForm
+from ..models import Deliberation, Grid, JuryMember, Score
+from .juries import get_jury_for_user, juries_visible_to
 
 
 def get_deliberation_for_user(user, pk):
@@ -38,75 +31,6 @@ def get_deliberation_for_user(user, pk):
     )
 
 
-@role_required(ADMIN, JURY_MEMBER)
-def jury_list(request):
-    juries = juries_visible_to(request.user).select_related("certification_version")
-    return render(request, "evaluations/jury_list.html", {"juries": juries})
-
-
-@role_required(ADMIN)
-def jury_create(request):
-    form = JuryForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            jury = service.create_jury(**form.cleaned_data, by=request.user)
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            return redirect(jury)
-    return render(request, "evaluations/jury_form.html", {"form": form})
-
-
-@role_required(ADMIN, JURY_MEMBER)
-def jury_detail(request, pk):
-    jury = get_jury_for_user(request.user, pk)
-    members = list(jury.members.select_related("user").order_by(*JuryMember.SEATING_ORDER))
-    is_admin = roles.is_admin(request.user)
-    return render(
-        request,
-        "evaluations/jury_detail.html",
-        {
-            "jury": jury,
-            "members": members,
-            "problems": service.composition_problems(members),
-            "my_seat": next((m for m in members if m.user_id == request.user.pk), None),
-            "deliberations": jury.deliberations.select_related("cohort"),
-            "is_admin": is_admin,
-            "member_form": MemberForm() if is_admin else None,
-            "open_form": OpenDeliberationForm(jury=jury) if is_admin else None,
-        },
-    )
-
-
-@require_POST
-@role_required(ADMIN)
-def jury_add_member(request, pk):
-    jury = get_jury_for_user(request.user, pk)
-    form = MemberForm(request.POST)
-    if form.is_valid():
-        try:
-            service.add_member(jury, **form.cleaned_data, by=request.user)
-        except ValidationError as error:
-            report_refusal(request, error)
-    else:
-        messages.error(request, "Choisissez la personne et son rôle.")
-    return redirect(jury)
-
-
-@require_POST
-@role_required(JURY_MEMBER)
-def jury_declare(request, pk):
-    jury = get_jury_for_user(request.user, pk)
-    seat = get_object_or_404(JuryMember, jury=jury, user=request.user)
-    try:
-        service.declare_independence(seat, user=request.user)
-    except ValidationError as error:
-        report_refusal(request, error)
-    else:
-        messages.success(request, "Votre déclaration d'indépendance est enregistrée.")
-    return redirect(jury)
-
-
 @require_POST
 @role_required(ADMIN)
 def jury_open_deliberation(request, pk):
@@ -116,7 +40,9 @@ def jury_open_deliberation(request, pk):
         messages.error(request, "Choisissez une promotion de cette certification.")
         return redirect(jury)
     try:
-        deliberation = service.open_deliberation(jury, form.cleaned_data["cohort"], by=request.user)
+        deliberation = deliberations.open_deliberation(
+            jury, form.cleaned_data["cohort"], by=request.user
+        )
     except ValidationError as error:
         report_refusal(request, error)
         return redirect(jury)
@@ -137,7 +63,7 @@ def deliberation_detail(request, pk):
             "deliberation": deliberation,
             "jury": jury,
             "blocs": jury.certification_version.blocs.order_by("number"),
-            "rows": service.deliberation_table(deliberation),
+            "rows": standings.deliberation_table(deliberation),
             "can_decide": (
                 not deliberation.is_signed
                 and not signatures
@@ -176,7 +102,7 @@ def deliberation_decide(request, pk):
             certification_version=deliberation.jury.certification_version,
         )
         try:
-            service.record_decision(
+            deliberations.record_decision(
                 deliberation,
                 enrolment=enrolment,
                 bloc=bloc,
@@ -200,7 +126,7 @@ def deliberation_decide(request, pk):
 def deliberation_sign(request, pk):
     deliberation = get_deliberation_for_user(request.user, pk)
     try:
-        signed = service.sign_minutes(deliberation, user=request.user)
+        signed = deliberations.sign_minutes(deliberation, user=request.user)
     except ValidationError as error:
         report_refusal(request, error)
     else:
@@ -218,7 +144,7 @@ def deliberation_sign(request, pk):
 def deliberation_rectify(request, pk):
     deliberation = get_deliberation_for_user(request.user, pk)
     try:
-        correction = service.rectify(
+        correction = deliberations.rectify(
             deliberation, reason=request.POST.get("reason", ""), user=request.user
         )
     except ValidationError as error:
@@ -233,7 +159,7 @@ def deliberation_rectify(request, pk):
 def deliberation_publish(request, pk):
     deliberation = get_deliberation_for_user(request.user, pk)
     try:
-        service.publish_results(deliberation, by=request.user)
+        deliberations.publish_results(deliberation, by=request.user)
     except ValidationError as error:
         report_refusal(request, error)
     else:
@@ -247,7 +173,7 @@ def deliberation_minutes(request, pk):
     if not deliberation.is_signed:
         raise Http404("Le procès-verbal n'est pas encore signé.")
     if not deliberation.minutes_pdf:
-        service.store_minutes(deliberation.pk)  # its rendering after signature had failed
+        deliberations.store_minutes(deliberation.pk)  # its rendering after signature had failed
         deliberation.refresh_from_db()
     return FileResponse(
         deliberation.minutes_pdf.open("rb"),
@@ -262,7 +188,7 @@ def deliberation_candidate(request, pk, enrolment_pk, bloc_pk):
     assessors' comments."""
     deliberation = get_deliberation_for_user(request.user, pk)
     enrolment = get_object_or_404(Enrolment, pk=enrolment_pk, cohort=deliberation.cohort)
-    row = next(iter(service.deliberation_table(deliberation, only=enrolment)), None)
+    row = next(iter(standings.deliberation_table(deliberation, only=enrolment)), None)
     cell = next((c for c in row.cells if c.bloc.pk == bloc_pk), None) if row else None
     if cell is None or cell.result is None:
         raise Http404

@@ -13,8 +13,9 @@ from blocks.models import Criterion, EvaluationModality
 from core import roles
 from core.audit import record_event
 
-from .deliberations import conflict_message, resit_enrolments, seat_for, trainer_conflicts
+from .juries import conflict_message, seat_for, trainer_conflicts
 from .models import Assessment, BlocDecision, Deliberation, ExamSession, Grid, Score
+from .standings import resit_enrolments
 
 
 class StaleGrid(ValidationError):

@@ -13,10 +13,10 @@ from core.models import AuditEvent
 from core.roles import ADMIN, JURY_MEMBER, TRAINER, role_required
 from core.views import is_fetch, report_refusal
 
-from .forms import GridForm, SessionForm
-from .models import Assessment, ExamSession, Grid
-from .results import assessors_disagree, criterion_mean
-from .services import (
+from ..forms import GridForm, SessionForm
+from ..models import Assessment, ExamSession, Grid
+from ..results import assessors_disagree, criterion_mean
+from ..sessions import (
     StaleGrid,
     change_session_status,
     create_session,

@@ -1,0 +1,2 @@
+"""The pages of evaluations, by concern: exam sessions and grids, juries,
+deliberations."""
