@@ -8,10 +8,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from candidates.models import Cohort
-from core import roles
 from core.audit import record_event
 
-from .juries import composition_problems, conflict_message, seat_for, trainer_conflicts
+from . import policies
+from .juries import composition_problems, conflict_message, trainer_conflicts
 from .minutes import render_minutes
 from .models import (
     BlocDecision,
@@ -45,30 +45,27 @@ def open_deliberation(jury, cohort, *, by):
     return deliberation
 
 
-def _lock_open(deliberation):
-    deliberation = (
+def _locked(deliberation):
+    return (
         Deliberation.objects.select_for_update()
         .select_related("jury__certification_version", "cohort")
         .get(pk=deliberation.pk)
     )
-    if deliberation.is_signed:
-        raise ValidationError(
-            "Le procès-verbal est signé : les décisions sont figées. Une correction passe par "
-            "un PV rectificatif."
-        )
-    return deliberation
+
+
+def _refuse(reason):
+    if reason is not None:
+        raise ValidationError(reason)
 
 
 def record_decision(deliberation, *, enrolment, bloc, decision, justification="", user):
     """The jury's sovereign decision on one bloc of one candidate."""
     justification = (justification or "").strip()
     with transaction.atomic():
-        deliberation = _lock_open(deliberation)
-        seat_for(deliberation.jury, user)
-        if deliberation.signatures.exists():
-            raise ValidationError(
-                "La signature du procès-verbal a commencé : les décisions ne changent plus."
-            )
+        deliberation = _locked(deliberation)
+        seat = deliberation.jury.members.filter(user=user).first()
+        signed_by = set(deliberation.signatures.values_list("member_id", flat=True))
+        _refuse(policies.decision_refusal(deliberation, seat, signed_by=signed_by))
         if decision not in BlocDecision.Decision.values:
             raise ValidationError(f"Décision inconnue : {decision}.")
         if enrolment.cohort_id != deliberation.cohort_id or not enrolment.is_active:
@@ -120,10 +117,10 @@ def sign_minutes(deliberation, *, user):
     president signs last, which closes the deliberation, freezes its decisions
     and produces the PV."""
     with transaction.atomic():
-        deliberation = _lock_open(deliberation)
-        member = seat_for(deliberation.jury, user, voting=False)
-        if deliberation.signatures.filter(member=member).exists():
-            raise ValidationError("Vous avez déjà signé ce procès-verbal.")
+        deliberation = _locked(deliberation)
+        member = deliberation.jury.members.filter(user=user).first()
+        signed_by = set(deliberation.signatures.values_list("member_id", flat=True))
+        _refuse(policies.signature_refusal(deliberation, member, signed_by=signed_by))
         table = deliberation_table(deliberation)
         missing = missing_decisions(deliberation, table=table)
         if missing:
@@ -193,20 +190,17 @@ def rectify(deliberation, *, reason, user):
         raise ValidationError("Indiquez le motif de la rectification.")
     with transaction.atomic():
         original = Deliberation.objects.select_for_update().get(pk=deliberation.pk)
-        if not original.is_signed:
-            raise ValidationError("Seul un procès-verbal signé se rectifie.")
-        if not Deliberation.objects.in_force().filter(pk=original.pk).exists():
-            raise ValidationError(
-                "Ce procès-verbal a déjà été rectifié : rectifiez le plus récent."
+        _refuse(
+            policies.rectification_refusal(
+                user,
+                original,
+                president=original.jury.members.filter(role=JuryMember.Role.PRESIDENT).first(),
+                in_force=Deliberation.objects.in_force().filter(pk=original.pk).exists(),
+                correction_open=original.rectifications.filter(
+                    status=Deliberation.Status.OPEN
+                ).exists(),
             )
-        if original.rectifications.filter(status=Deliberation.Status.OPEN).exists():
-            raise ValidationError("Un PV rectificatif de ce procès-verbal est déjà en cours.")
-        if not roles.is_admin(user):
-            president = original.jury.members.filter(role=JuryMember.Role.PRESIDENT).first()
-            if president is None or president.user_id != user.pk:
-                raise ValidationError(
-                    "Seul(e) le/la président(e) du jury ou le bureau rectifie un PV."
-                )
+        )
         correction = Deliberation.objects.create(
             jury=original.jury,
             cohort=original.cohort,

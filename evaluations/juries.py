@@ -13,6 +13,7 @@ from candidates.models import Cohort
 from core import roles
 from core.audit import record_event
 
+from . import policies
 from .models import (
     Jury,
     JuryMember,
@@ -108,12 +109,6 @@ def conflict_message(conflicts):
 def seat_for(jury, user, *, voting=True):
     """The user's seat in the jury, declared independent, or a French refusal."""
     member = jury.members.filter(user=user).first()
-    if member is None:
-        raise ValidationError("Vous ne siégez pas dans ce jury.")
-    if voting and not member.votes:
-        raise ValidationError("Vous ne siégez pas dans ce jury avec voix délibérative.")
-    if not member.has_declared:
-        raise ValidationError(
-            "Déclarez votre indépendance sur la page du jury avant de noter ou de délibérer."
-        )
+    if (reason := policies.seat_refusal(member, voting=voting)) is not None:
+        raise ValidationError(reason)
     return member

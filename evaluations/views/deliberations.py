@@ -16,9 +16,9 @@ from core import roles
 from core.roles import ADMIN, JURY_MEMBER, role_required
 from core.views import report_refusal
 
-from .. import deliberations, standings
+from .. import deliberations, policies, standings
 from ..forms import DecisionForm, OpenDeliberationForm
-from ..models import Deliberation, Grid, JuryMember, Score
+from ..models import Deliberation, Grid, Score
 from .juries import get_jury_for_user, juries_visible_to
 
 
@@ -53,9 +53,20 @@ def jury_open_deliberation(request, pk):
 def deliberation_detail(request, pk):
     deliberation = get_deliberation_for_user(request.user, pk)
     jury = deliberation.jury
-    seat = jury.members.filter(user=request.user).first()
+    members = list(jury.members.all())
+    seat = next((member for member in members if member.user_id == request.user.pk), None)
     signatures = list(deliberation.signatures.select_related("member__user"))
-    is_president = seat is not None and seat.role == JuryMember.Role.PRESIDENT
+    signed_by = {signature.member_id for signature in signatures}
+    rectification = policies.rectification_refusal(
+        request.user,
+        deliberation,
+        president=policies.president_of(members),
+        in_force=Deliberation.objects.in_force().filter(pk=deliberation.pk).exists(),
+        correction_open=any(
+            correction.status == Deliberation.Status.OPEN
+            for correction in deliberation.rectifications.all()
+        ),
+    )
     return render(
         request,
         "evaluations/deliberation.html",
@@ -64,24 +75,13 @@ def deliberation_detail(request, pk):
             "jury": jury,
             "blocs": jury.certification_version.blocs.order_by("number"),
             "rows": standings.deliberation_table(deliberation),
-            "can_decide": (
-                not deliberation.is_signed
-                and not signatures
-                and seat is not None
-                and seat.votes
-                and seat.has_declared
-            ),
-            "can_sign": (
-                not deliberation.is_signed
-                and seat is not None
-                and all(s.member_id != seat.pk for s in signatures)
-            ),
+            "can_decide": policies.decision_refusal(deliberation, seat, signed_by=signed_by)
+            is None,
+            "can_sign": policies.signature_refusal(deliberation, seat, signed_by=signed_by) is None,
             "signatures": signatures,
             "choices": DecisionForm.base_fields["decision"].choices,
             "is_admin": roles.is_admin(request.user),
-            "can_rectify": deliberation.is_signed
-            and (roles.is_admin(request.user) or is_president)
-            and Deliberation.objects.in_force().filter(pk=deliberation.pk).exists(),
+            "can_rectify": rectification is None,
             "rectifications": deliberation.rectifications.all(),
         },
     )

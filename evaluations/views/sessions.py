@@ -13,6 +13,7 @@ from core.models import AuditEvent
 from core.roles import ADMIN, JURY_MEMBER, TRAINER, role_required
 from core.views import is_fetch, report_refusal
 
+from .. import policies
 from ..forms import GridForm, SessionForm
 from ..models import Assessment, ExamSession, Grid
 from ..results import assessors_disagree, criterion_mean
@@ -104,7 +105,7 @@ def session_detail(request, pk):
         Prefetch("grids", queryset=grids)
     )
     is_assessor = any(assessor.pk == request.user.pk for assessor in assessors)
-    can_review = roles.is_admin(request.user) or session.lead_id == request.user.pk
+    can_review = policies.reviews_session(request.user, session)
     rows = []
     for assessment in assessments:
         by_assessor = {grid.assessor_id: grid for grid in assessment.grids.all()}
@@ -147,10 +148,8 @@ def session_status(request, pk):
 @role_required(ADMIN, *ASSESSORS)
 def assessment_presence(request, pk):
     assessment = get_assessment_for_reviewer(request.user, pk)
-    if not (
-        roles.is_admin(request.user)
-        or assessment.session.assessors.filter(pk=request.user.pk).exists()
-    ):
+    is_assessor = assessment.session.assessors.filter(pk=request.user.pk).exists()
+    if not policies.sets_presence(request.user, is_assessor=is_assessor):
         raise PermissionDenied
     try:
         set_presence(assessment, present=request.POST.get("present") == "1", by=request.user)
@@ -267,7 +266,9 @@ def _others_if_all_submitted(assessment, user):
     assessor_count = assessment.session.assessors.count()
     submitted = [grid for grid in grids if grid.is_submitted]
     others = defaultdict(list)
-    if assessor_count < 2 or len(submitted) < assessor_count:
+    if not policies.shows_other_grids(
+        assessor_count=assessor_count, submitted_count=len(submitted)
+    ):
         return others, False
     for grid in submitted:
         if grid.assessor_id != user.pk:
@@ -281,7 +282,7 @@ def synthesis(request, pk):
     """The consolidated grid: each criterion's mean over submitted grids, and disagreements."""
     assessment = get_assessment_for_reviewer(request.user, pk)
     session = assessment.session
-    if not (roles.is_admin(request.user) or session.lead_id == request.user.pk):
+    if not policies.reviews_session(request.user, session):
         raise PermissionDenied(
             "La synthèse est réservée au bureau et au responsable de la session."
         )
@@ -330,7 +331,7 @@ def history(request, pk):
     lead; an assessor sees only their own grid's (independence)."""
     assessment = get_assessment_for_reviewer(request.user, pk)
     grids = assessment.grids.all()
-    if not (roles.is_admin(request.user) or assessment.session.lead_id == request.user.pk):
+    if not policies.reviews_session(request.user, assessment.session):
         grids = grids.filter(assessor=request.user)
     grid_ids = [str(pk) for pk in grids.values_list("pk", flat=True)]
     events = (
