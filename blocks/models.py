@@ -239,6 +239,10 @@ class Bloc(StructureItem):
     def get_absolute_url(self):
         return reverse("blocks:bloc", args=[self.certification_version_id, self.number])
 
+    @property
+    def short_label(self):
+        return f"Bloc {self.number}"
+
     def owning_version(self):
         return self.certification_version
 

@@ -1,6 +1,7 @@
 """Helpers every app's views share."""
 
 from django.contrib import messages
+from django.shortcuts import render, resolve_url
 
 
 def report_refusal(request, error):
@@ -12,3 +13,19 @@ def report_refusal(request, error):
 def is_fetch(request):
     """Autosave posts with fetch() and wants JSON back; a plain form post wants a page."""
     return request.headers.get("X-Requested-With") == "fetch"
+
+
+def form_page(request, *, forms, title, submit, back, intro=""):
+    """One page for every back-office form: a title, the forms (rendered from
+    their classes by crispy-forms), submit and cancel."""
+    return render(
+        request,
+        "core/form_page.html",
+        {
+            "forms": forms,
+            "title": title,
+            "submit": submit,
+            "back": resolve_url(back),
+            "intro": intro,
+        },
+    )

@@ -77,6 +77,10 @@ class ExamSession(models.Model):
         return reverse("evaluations:session", args=[self.pk])
 
     @property
+    def short_label(self):
+        return f"{self.modality.code} · {self.date:%d/%m/%Y}"
+
+    @property
     def is_open(self):
         return self.status == self.Status.OPEN
 
@@ -308,6 +312,10 @@ class Deliberation(models.Model):
 
     def get_absolute_url(self):
         return reverse("evaluations:deliberation", args=[self.pk])
+
+    @property
+    def short_label(self):
+        return f"Délibération n° {self.pk}"
 
     @property
     def is_signed(self):

@@ -219,6 +219,7 @@ def deliberation_candidate(request, pk, enrolment_pk, bloc_pk):
         "evaluations/deliberation_candidate.html",
         {
             "deliberation": deliberation,
+            "page_label": f"{row.enrolment.candidate.full_name} · bloc {cell.bloc.number}",
             "row": row,
             "cell": cell,
             "competences": [

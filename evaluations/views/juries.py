@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 
 from core import roles
 from core.roles import ADMIN, JURY_MEMBER, role_required
-from core.views import report_refusal
+from core.views import form_page, report_refusal
 
 from .. import juries
 from ..forms import JuryForm, MemberForm, OpenDeliberationForm
@@ -39,7 +39,13 @@ def jury_create(request):
             form.add_error(None, error)
         else:
             return redirect(jury)
-    return render(request, "evaluations/jury_form.html", {"form": form})
+    return form_page(
+        request,
+        forms=[form],
+        title="Nouveau jury",
+        submit="Créer le jury",
+        back="evaluations:juries",
+    )
 
 
 @role_required(ADMIN, JURY_MEMBER)

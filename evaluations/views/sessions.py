@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from core import roles
 from core.models import AuditEvent
 from core.roles import ADMIN, JURY_MEMBER, TRAINER, role_required
-from core.views import is_fetch, report_refusal
+from core.views import form_page, is_fetch, report_refusal
 
 from .. import policies
 from ..forms import GridForm, SessionForm
@@ -88,7 +88,16 @@ def session_create(request):
         else:
             messages.success(request, "Session créée.")
             return redirect(session)
-    return render(request, "evaluations/session_form.html", {"form": form})
+    return form_page(
+        request,
+        forms=[form],
+        title="Nouvelle session d'examen",
+        intro="Chaque candidat inscrit (et, pour un bloc optionnel, l'ayant choisi) reçoit une "
+        "évaluation ; un candidat qui a déjà passé cette modalité passe une nouvelle tentative, "
+        "la précédente est conservée.",
+        submit="Créer la session",
+        back="evaluations:sessions",
+    )
 
 
 @role_required(ADMIN, *ASSESSORS)
