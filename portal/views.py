@@ -11,7 +11,7 @@ from core import roles
 from core.roles import ADMIN, CANDIDATE, JURY_MEMBER, TRAINER, role_required
 from evaluations.models import ExamSession
 
-from . import dashboards
+from . import dashboards, journeys
 
 
 @login_required
@@ -87,8 +87,8 @@ def candidate_home(request):
             "journeys": [
                 (
                     enrolment,
-                    dashboards.candidate_progress(enrolment),
-                    dashboards.upcoming_sessions(enrolment),
+                    journeys.candidate_progress(enrolment),
+                    journeys.upcoming_sessions(enrolment),
                 )
                 for enrolment in enrolments
             ],
@@ -100,12 +100,12 @@ def candidate_home(request):
 @role_required(CANDIDATE)
 def my_data(request, as_json=False):
     candidate = own_candidate(request.user)
-    data = dashboards.personal_data(candidate)
+    data = journeys.personal_data(candidate)
     if as_json:
         response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
         response["Content-Disposition"] = 'attachment; filename="mes-donnees.json"'
         return response
-    identity = [(label, data["identite"][key]) for key, label in dashboards.IDENTITY_LABELS.items()]
+    identity = [(label, data["identite"][key]) for key, label in journeys.IDENTITY_LABELS.items()]
     return render(
         request,
         "portal/my_data.html",
