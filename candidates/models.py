@@ -2,7 +2,8 @@
 
 A candidate's identity carries what a certificate and the later CPF
 declaration (Caisse des Dépôts) need. An enrolment is never deleted: a
-withdrawal keeps it, with its date and reason.
+withdrawal keeps it, with its date and reason. A pending import is the
+opposite: a file kept only between its preview and its confirmation.
 """
 
 import unicodedata
@@ -14,6 +15,7 @@ from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce, Lower, NullIf
 from django.urls import reverse
+from django.utils import timezone
 
 from blocks.models import Bloc, CertificationVersion
 from core import roles
@@ -239,3 +241,50 @@ class Enrolment(models.Model):
     @property
     def is_active(self):
         return self.status == self.Status.ENROLLED
+
+
+class PendingImportQuerySet(models.QuerySet):
+    def expired(self, now=None):
+        return self.filter(expires_at__lte=now or timezone.now())
+
+    def awaiting(self, *, token, owner, cohort, now=None):
+        """The import its owner previewed for this cohort under `token`, if not expired."""
+        return self.filter(
+            token=token, owner=owner, cohort=cohort, expires_at__gt=now or timezone.now()
+        )
+
+
+class PendingImport(models.Model):
+    """A file uploaded to import a promotion, kept between its preview and the
+    owner's confirmation, then deleted: a transient working file, not a record.
+
+    The file's bytes are kept in the database rather than under MEDIA_ROOT: the
+    app processes of a production setup may run on several machines sharing
+    only PostgreSQL; the bytes disappear in the same transaction as the import
+    that applies them (no orphan file on a disk, no clean-up after commit); and
+    the file is small (the upload form caps it at 5 Mo)."""
+
+    cohort = models.ForeignKey(
+        Cohort, verbose_name="promotion", on_delete=models.CASCADE, related_name="+"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="déposé par",
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    filename = models.CharField("nom du fichier", max_length=255)
+    content = models.BinaryField("contenu du fichier")
+    token = models.CharField("jeton", max_length=64, unique=True)
+    created_at = models.DateTimeField("déposé le", auto_now_add=True)
+    expires_at = models.DateTimeField("expire le")
+
+    objects = PendingImportQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "import en attente de confirmation"
+        verbose_name_plural = "imports en attente de confirmation"
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.filename

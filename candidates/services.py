@@ -1,6 +1,9 @@
 """State changes of candidates, cohorts and enrolments: one transaction, one
 audit event, a French message when refused."""
 
+import datetime
+import secrets
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
@@ -13,9 +16,19 @@ from django.utils.http import urlsafe_base64_encode
 
 from blocks.models import CertificationVersion
 from core import roles
-from core.audit import record_event
+from core.audit import record_event, record_events
 
-from .models import Candidate, Cohort, Enrolment
+from .importing import ImportRefused, plan_import
+from .models import Candidate, Cohort, Enrolment, PendingImport
+
+# Rows per insert of an import: SQLite refuses more than 999 parameters in one query.
+INSERT_BATCH = 500
+# How long a previewed import file waits for its confirmation.
+PENDING_IMPORT_LIFETIME = datetime.timedelta(hours=1)
+STALE_PREVIEW = (
+    "Cet aperçu n'est plus valable : déposez de nouveau le fichier (un aperçu se confirme "
+    "une seule fois, dans l'heure, par la personne qui a déposé le fichier)."
+)
 
 IDENTITY_FIELDS = [
     "birth_name",
@@ -204,3 +217,107 @@ def invite_candidate(candidate, *, base_url, by):
             )
         )
     return user
+
+
+def apply_import(cohort, filename, content, *, by):
+    """Import the file into the cohort, entirely, or raise ImportRefused and write nothing.
+
+    The file is planned again under the cohort's lock: what was previewed may
+    have changed since (another import, a version archived)."""
+    with transaction.atomic():
+        cohort = (
+            Cohort.objects.select_for_update()
+            .select_related("certification_version")
+            .get(pk=cohort.pk)
+        )
+        plan = plan_import(cohort, filename, content)
+        if not plan.is_valid:
+            raise ImportRefused(plan.problems)
+        created = Candidate.objects.bulk_create(
+            [Candidate(**row.values) for row in plan.to_create], batch_size=INSERT_BATCH
+        )
+        to_enrol = list(zip(created, plan.to_create, strict=True)) + [
+            (row.candidate, row) for row in plan.to_enrol_existing
+        ]
+        enrolments = Enrolment.objects.bulk_create(
+            [
+                Enrolment(
+                    candidate=candidate,
+                    cohort=cohort,
+                    access_route=row.access_route,
+                    status=Enrolment.Status.ENROLLED,
+                )
+                for candidate, row in to_enrol
+            ],
+            batch_size=INSERT_BATCH,
+        )
+        Choice = Enrolment.optional_blocs.through
+        Choice.objects.bulk_create(
+            [
+                Choice(enrolment_id=enrolment.pk, bloc_id=bloc.pk)
+                for enrolment, (_, row) in zip(enrolments, to_enrol, strict=True)
+                for bloc in row.optional_blocs
+            ],
+            batch_size=INSERT_BATCH,
+        )
+        record_events(
+            actor=by,
+            action="candidates.candidate.imported",
+            targets=created,
+            data={"file": filename},
+        )
+        record_events(
+            actor=by,
+            action="candidates.enrolment.imported",
+            targets=enrolments,
+            data={"file": filename},
+        )
+        record_event(
+            actor=by,
+            action="candidates.import.applied",
+            target=cohort,
+            data={
+                "file": filename,
+                "created": len(plan.to_create),
+                "enrolled_existing": len(plan.to_enrol_existing),
+                "already_enrolled": len(plan.already_enrolled),
+            },
+        )
+    return plan
+
+
+def hold_import(cohort, *, filename, content, by):
+    """Keep a previewed file until its owner confirms it, under an unguessable token.
+
+    A transient working file, not a record: no audit event (applying it records
+    one). The expired files of everyone are purged on the way."""
+    with transaction.atomic():
+        now = timezone.now()
+        PendingImport.objects.expired(now).delete()
+        return PendingImport.objects.create(
+            cohort=cohort,
+            owner=by,
+            filename=filename,
+            content=content,
+            token=secrets.token_urlsafe(32),
+            expires_at=now + PENDING_IMPORT_LIFETIME,
+        )
+
+
+def confirm_import(cohort, *, token, by):
+    """Apply the file `by` previewed for this cohort under `token`, then forget it.
+
+    Anyone else's token, an unknown or expired one, raises ValidationError;
+    a file that became wrong since its preview raises ImportRefused and stays
+    held until it expires. Either way nothing is written."""
+    with transaction.atomic():
+        pending = (
+            PendingImport.objects.select_for_update()
+            .awaiting(token=token, owner=by, cohort=cohort)
+            .first()
+        )
+        if pending is None:
+            raise ValidationError(STALE_PREVIEW)
+        plan = apply_import(cohort, pending.filename, bytes(pending.content), by=by)
+        pending.delete()
+    return plan

@@ -1,6 +1,3 @@
-import base64
-import secrets
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -21,11 +18,16 @@ from .forms import (
     ImportForm,
     WithdrawalForm,
 )
-from .importing import ImportRefused, apply_import, plan_import
+from .importing import ImportRefused, plan_import
 from .models import Candidate, Cohort, Enrolment
-from .services import invite_candidate, save_candidate, save_cohort, withdraw
-
-IMPORT_SESSION_KEY = "candidates-import"
+from .services import (
+    confirm_import,
+    hold_import,
+    invite_candidate,
+    save_candidate,
+    save_cohort,
+    withdraw,
+)
 
 
 def get_cohort_for_user(user, pk):
@@ -161,7 +163,10 @@ def cohort_new_candidate(request, pk):
 
 @role_required(ADMIN)
 def cohort_import(request, pk):
-    """Upload, then preview what will be written; confirming writes all or nothing."""
+    """Upload, then preview what will be written; confirming writes all or nothing.
+
+    A valid file waits for its confirmation in a PendingImport, found again by
+    the token of the preview page, for its owner only."""
     cohort = get_cohort_for_user(request.user, pk)
     form = ImportForm()
     if request.method == "POST" and "token" in request.POST:
@@ -172,36 +177,34 @@ def cohort_import(request, pk):
             upload = form.cleaned_data["file"]
             content = upload.read()
             plan = plan_import(cohort, upload.name, content)
-            token = secrets.token_urlsafe(16)
-            if plan.is_valid:
-                request.session[IMPORT_SESSION_KEY] = {
-                    "token": token,
-                    "cohort": cohort.pk,
-                    "name": upload.name,
-                    "content": base64.b64encode(content).decode(),
-                }
+            pending = (
+                hold_import(cohort, filename=upload.name, content=content, by=request.user)
+                if plan.is_valid
+                else None
+            )
             return render(
                 request,
                 "candidates/import_preview.html",
-                {"cohort": cohort, "plan": plan, "token": token, "filename": upload.name},
+                {
+                    "cohort": cohort,
+                    "plan": plan,
+                    "token": pending.token if pending else "",
+                    "filename": upload.name,
+                },
             )
     return render(request, "candidates/import_upload.html", {"cohort": cohort, "form": form})
 
 
 def _confirm_import(request, cohort):
-    pending = request.session.get(IMPORT_SESSION_KEY)
-    if not pending or pending["token"] != request.POST["token"] or pending["cohort"] != cohort.pk:
-        messages.error(request, "Cet aperçu n'est plus valable : déposez de nouveau le fichier.")
-        return redirect("candidates:cohort_import", pk=cohort.pk)
     try:
-        plan = apply_import(
-            cohort, pending["name"], base64.b64decode(pending["content"]), by=request.user
-        )
+        plan = confirm_import(cohort, token=request.POST["token"], by=request.user)
+    except ValidationError as error:
+        report_refusal(request, error)
+        return redirect("candidates:cohort_import", pk=cohort.pk)
     except ImportRefused as refused:
         for problem in refused.problems:
             messages.error(request, str(problem))
         return redirect("candidates:cohort_import", pk=cohort.pk)
-    del request.session[IMPORT_SESSION_KEY]
     messages.success(
         request,
         f"Import terminé : {len(plan.to_create)} candidat(s) créé(s), "

@@ -17,11 +17,10 @@ from candidates.importing import (
     SAMPLE_FILE,
     ImportRefused,
     RowProblem,
-    apply_import,
     plan_import,
 )
 from candidates.models import Candidate, Cohort, Enrolment
-from candidates.services import withdraw
+from candidates.services import apply_import, withdraw
 from core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db

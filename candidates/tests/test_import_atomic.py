@@ -7,9 +7,10 @@ import datetime
 
 import pytest
 
-from candidates import importing
-from candidates.importing import SAMPLE_FILE, apply_import, plan_import
+from candidates import services
+from candidates.importing import SAMPLE_FILE, plan_import
 from candidates.models import Candidate, Enrolment
+from candidates.services import apply_import
 from core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -43,9 +44,9 @@ def existing(cohort):
 
 
 def fail_midway(monkeypatch, name, action, written=3):
-    """Make importing.<name>, called for `action`, write its first `written`
+    """Make services.<name>, called for `action`, write its first `written`
     events and then raise."""
-    original = getattr(importing, name)
+    original = getattr(services, name)
 
     def failing(**kwargs):
         if kwargs["action"] != action:
@@ -55,7 +56,7 @@ def fail_midway(monkeypatch, name, action, written=3):
         original(**kwargs)
         raise Midway(action)
 
-    monkeypatch.setattr(importing, name, failing)
+    monkeypatch.setattr(services, name, failing)
 
 
 @pytest.mark.parametrize(
@@ -73,7 +74,7 @@ def test_an_import_failing_midway_writes_nothing(
     assert plan.is_valid
     assert (len(plan.to_create), len(plan.to_enrol_existing)) == (11, 1)
     assert any(row.optional_blocs for row in plan.to_create)
-    monkeypatch.setattr(importing, "INSERT_BATCH", 4)  # several inserts per table
+    monkeypatch.setattr(services, "INSERT_BATCH", 4)  # several inserts per table
     fail_midway(monkeypatch, name, action)
     before = database_state()
 

@@ -2,8 +2,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from candidates.importing import ImportRefused, apply_import
+from candidates.importing import ImportRefused
 from candidates.models import Cohort
+from candidates.services import apply_import
 
 
 class Command(BaseCommand):

@@ -7,9 +7,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from blocks.models import CertificationVersion, EvaluationModality
-from candidates.importing import SAMPLE_FILE, apply_import
+from candidates.importing import SAMPLE_FILE
 from candidates.models import Candidate, Cohort, Enrolment
-from candidates.services import enrol, save_candidate, save_cohort
+from candidates.services import apply_import, enrol, save_candidate, save_cohort
 from core import roles
 from evaluations.deliberations import (
     open_deliberation,
