@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
+from blocks.export import SHIPPED_FILE
 from blocks.models import CertificationVersion
-from blocks.referential import SHIPPED_FILE
 from blocks.services import load_referential
 from candidates.models import Candidate, Cohort, Enrolment
 from candidates.services import enrol

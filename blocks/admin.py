@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
+from .export import MENTION_FIELDS
 from .models import (
     Activity,
     Bloc,
@@ -13,7 +14,6 @@ from .models import (
     EvaluationModality,
     GradingLevel,
 )
-from .referential import MENTION_FIELDS
 from .services import activate_version, archive_version, duplicate_version
 
 # What stays editable on a frozen version: the mentions printed on

@@ -8,16 +8,23 @@ from django.db.models import Count, Q
 
 from core.audit import record_event
 
-from .models import CertificationVersion, Competence, ReferentialFrozen
-from .referential import (
-    MENTION_FIELDS,
+from .export import BLOC_FIELDS, MENTION_FIELDS, MODALITY_FIELDS, export_version
+from .models import (
+    Activity,
+    Bloc,
+    CertificationVersion,
+    Competence,
+    Criterion,
+    EvaluationModality,
+    GradingLevel,
+    ReferentialFrozen,
+)
+from .validation import (
     FileProblem,
     ReferentialFileError,
-    export_version,
     parse_referential,
     scale_problems,
     validate_referential,
-    write_structure,
 )
 
 
@@ -85,7 +92,7 @@ def duplicate_version(version, *, new_label, by):
         copy.pk = None
         copy.version = new_label
         copy.duplicated_from = version
-        write_structure(copy, export_version(version))
+        _write_structure(copy, export_version(version))
         record_event(
             actor=by,
             action="blocks.version.duplicated",
@@ -143,7 +150,7 @@ def load_referential(text, *, actor=None):
         else:
             version = CertificationVersion(title=identity["title"], version=identity["version"])
             outcome = "created"
-        write_structure(version, canonical)
+        _write_structure(version, canonical)
         if identity["status"] != CertificationVersion.Status.DRAFT:
             try:
                 version = activate_version(version, by=actor)
@@ -155,3 +162,87 @@ def load_referential(text, *, actor=None):
                 version = archive_version(version, by=actor)
         record_event(actor=actor, action=f"blocks.referential.{outcome}", target=version)
     return LoadResult(version, outcome)
+
+
+def _write_structure(version, canonical):
+    """Write a canonical referential into `version`, saved as a draft.
+
+    `version` is new, or a stored draft whose structure was just removed. The
+    rows are inserted in bulk, a few queries per kind of row whatever the size
+    of the referential; bulk inserts skip `StructureItem.save()` and its
+    `ensure_editable()`, so the draft status is checked here, on the stored row."""
+    with transaction.atomic(savepoint=False):
+        if version.pk is not None:
+            CertificationVersion.objects.select_for_update().get(pk=version.pk).ensure_editable()
+        identity = canonical["certification"]
+        scale = identity["grading_scale"]
+        version.status = CertificationVersion.Status.DRAFT
+        for field in (*MENTION_FIELDS, "competence_threshold", "note"):
+            setattr(version, field, identity[field])
+        version.scale_kind = scale["kind"]
+        version.numeric_max = scale["numeric_max"]
+        version.numeric_pass_mark = scale["numeric_pass_mark"]
+        version.save()
+        GradingLevel.objects.bulk_create(
+            GradingLevel(certification_version=version, **level) for level in scale["levels"]
+        )
+        blocs = Bloc.objects.bulk_create(
+            Bloc(certification_version=version, **{key: data[key] for key in BLOC_FIELDS})
+            for data in canonical["blocs"]
+        )
+        placed = list(zip(blocs, canonical["blocs"], strict=True))
+        activities = {
+            activity.code: activity
+            for activity in Activity.objects.bulk_create(
+                Activity(
+                    certification_version=version,
+                    bloc=bloc,
+                    order=order,
+                    code=item["code"],
+                    title=item["title"],
+                    tasks=item["tasks"],
+                    note=item["note"],
+                )
+                for bloc, data in placed
+                for order, item in enumerate(data["activities"], start=1)
+            )
+        }
+        competences = {
+            competence.code: competence
+            for competence in Competence.objects.bulk_create(
+                Competence(
+                    certification_version=version,
+                    bloc=bloc,
+                    order=order,
+                    code=item["code"],
+                    activity=activities[item["activity"]],
+                    statement=item["statement"],
+                    note=item["note"],
+                )
+                for bloc, data in placed
+                for order, item in enumerate(data["competences"], start=1)
+            )
+        }
+        Criterion.objects.bulk_create(
+            Criterion(competence=competences[item["code"]], order=order, **criterion)
+            for _, data in placed
+            for item in data["competences"]
+            for order, criterion in enumerate(item["criteria"], start=1)
+        )
+        modalities = [
+            (
+                EvaluationModality(
+                    bloc=bloc, order=order, **{key: item[key] for key in MODALITY_FIELDS}
+                ),
+                item,
+            )
+            for bloc, data in placed
+            for order, item in enumerate(data["modalities"], start=1)
+        ]
+        EvaluationModality.objects.bulk_create(modality for modality, _ in modalities)
+        covers = EvaluationModality.competences.through
+        covers.objects.bulk_create(
+            covers(evaluationmodality=modality, competence=competences[code])
+            for modality, item in modalities
+            for code in item["competences"]
+        )

@@ -33,7 +33,7 @@ django.setup()
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
-from blocks.referential import SHIPPED_FILE  # noqa: E402
+from blocks.export import SHIPPED_FILE  # noqa: E402
 from blocks.services import load_referential  # noqa: E402
 from candidates.models import Candidate, Cohort, Enrolment  # noqa: E402
 from certification.rendering import certificate_html, render_html  # noqa: E402

@@ -35,10 +35,11 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from blocks.referential import SHIPPED_FILE  # noqa: E402
+from blocks.export import SHIPPED_FILE  # noqa: E402
 from blocks.services import load_referential  # noqa: E402
-from candidates.importing import COLUMNS, apply_import, plan_import  # noqa: E402
+from candidates.importing import COLUMNS, plan_import  # noqa: E402
 from candidates.models import Candidate, Cohort, Enrolment  # noqa: E402
+from candidates.services import apply_import  # noqa: E402
 
 
 def promotion_file(count):

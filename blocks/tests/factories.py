@@ -3,7 +3,7 @@
 import copy
 import json
 
-from blocks.referential import SHIPPED_FILE
+from blocks.export import SHIPPED_FILE
 from blocks.services import load_referential
 
 

@@ -5,6 +5,7 @@ import re
 import pytest
 from django.core.management import CommandError, call_command
 
+from blocks.export import SHIPPED_FILE, dump_referential, export_version
 from blocks.models import (
     Activity,
     Bloc,
@@ -13,8 +14,8 @@ from blocks.models import (
     Criterion,
     EvaluationModality,
 )
-from blocks.referential import SHIPPED_FILE, ReferentialFileError, dump_referential, export_version
 from blocks.services import load_referential
+from blocks.validation import ReferentialFileError
 from core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db

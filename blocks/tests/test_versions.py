@@ -4,6 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from blocks.export import export_version
 from blocks.models import (
     Bloc,
     CertificationVersion,
@@ -12,7 +13,6 @@ from blocks.models import (
     EvaluationModality,
     ReferentialFrozen,
 )
-from blocks.referential import export_version
 from blocks.services import activate_version, archive_version, duplicate_version
 from core.models import AuditEvent
 

@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from blocks.referential import SHIPPED_FILE
+from blocks.export import SHIPPED_FILE
 from blocks.services import load_referential
 from candidates.models import Cohort, Enrolment
 from candidates.services import enrol

@@ -483,7 +483,7 @@ def test_stale_grid_service(jury_member, oral_session):
 def test_a_numeric_scale_takes_marks_out_of_twenty(login, referential, trainer, candidate):
     import json
 
-    from blocks.referential import SHIPPED_FILE
+    from blocks.export import SHIPPED_FILE
     from blocks.services import load_referential
     from candidates.models import Cohort
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from blocks.export import dump_referential, export_version
 from blocks.models import CertificationVersion
-from blocks.referential import dump_referential, export_version
 
 
 class Command(BaseCommand):

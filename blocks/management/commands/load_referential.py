@@ -2,8 +2,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from blocks.referential import SHIPPED_FILE, ReferentialFileError
+from blocks.export import SHIPPED_FILE
 from blocks.services import load_referential
+from blocks.validation import ReferentialFileError
 
 OUTCOMES = {
     "created": "Référentiel chargé",

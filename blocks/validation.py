@@ -1,18 +1,28 @@
-"""The referential file: JSON in, JSON out.
+"""The referential file checked: JSON in, canonical form out.
 
 `validate_referential` turns a parsed file into its canonical form (the exact
-shape `export_version` produces) or raises `ReferentialFileError` listing the
-place and reason of every error. Loading writes that canonical form; so
-exporting, loading into an empty database and exporting again is identical.
+shape `blocks.export.export_version` produces) or raises `ReferentialFileError`
+listing the place and reason of every error. Loading writes that canonical
+form; so exporting, loading into an empty database and exporting again is
+identical.
 """
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 from django import forms
-from django.db.models import Prefetch
 
+from .export import (
+    ACTIVITY_FIELDS,
+    BLOC_FIELDS,
+    COMPETENCE_FIELDS,
+    CRITERION_FIELDS,
+    FORMAT_VERSION,
+    LEVEL_FIELDS,
+    MODALITY_FIELDS,
+    VERSION_FIELDS,
+    competence_sort_key,
+)
 from .models import (
     Activity,
     Bloc,
@@ -22,9 +32,6 @@ from .models import (
     EvaluationModality,
     GradingLevel,
 )
-
-FORMAT_VERSION = 1
-SHIPPED_FILE = Path(__file__).resolve().parent / "data" / "assistant-de-production.json"
 
 
 @dataclass(frozen=True)
@@ -50,51 +57,6 @@ def _entry_form(model, field_names):
         forms.fields_for_model(model, fields=field_names),
     )
 
-
-VERSION_FIELDS = [
-    "title",
-    "certifier",
-    "rncp_code",
-    "version",
-    "status",
-    "registration_decision_date",
-    "national_level",
-    "european_level",
-    "nsf_codes",
-    "certificate_prefix",
-    "issue_place",
-    "signatory_name",
-    "signatory_title",
-    "competence_threshold",
-    "note",
-]
-# The mentions printed on certificates, kept as they are by write_structure.
-MENTION_FIELDS = [
-    "certifier",
-    "rncp_code",
-    "registration_decision_date",
-    "national_level",
-    "european_level",
-    "nsf_codes",
-    "certificate_prefix",
-    "issue_place",
-    "signatory_name",
-    "signatory_title",
-]
-BLOC_FIELDS = ["number", "title", "optional", "validity_years", "note"]
-ACTIVITY_FIELDS = ["code", "title", "note"]
-COMPETENCE_FIELDS = ["code", "statement", "note"]
-CRITERION_FIELDS = ["label", "note"]
-MODALITY_FIELDS = [
-    "code",
-    "kind",
-    "title",
-    "instructions",
-    "group_work",
-    "assessed_by",
-    "note",
-]
-LEVEL_FIELDS = ["value", "label", "passing"]
 
 VersionEntry = _entry_form(CertificationVersion, VERSION_FIELDS)
 BlocEntry = _entry_form(Bloc, BLOC_FIELDS)
@@ -454,169 +416,3 @@ def validate_referential(data):
     if validator.problems:
         raise ReferentialFileError(validator.problems)
     return canonical
-
-
-def export_version(version):
-    """The version's referential as a dict, in the file format."""
-    version = (
-        CertificationVersion.objects.filter(pk=version.pk)
-        .prefetch_related(
-            "grading_levels",
-            Prefetch(
-                "blocs",
-                queryset=Bloc.objects.prefetch_related(
-                    "activities",
-                    Prefetch(
-                        "competences",
-                        queryset=Competence.objects.select_related("activity").prefetch_related(
-                            "criteria"
-                        ),
-                    ),
-                    Prefetch(
-                        "modalities",
-                        queryset=EvaluationModality.objects.prefetch_related("competences"),
-                    ),
-                ),
-            ),
-        )
-        .get()
-    )
-    return {
-        "format": FORMAT_VERSION,
-        "certification": {
-            "title": version.title,
-            "certifier": version.certifier,
-            "rncp_code": version.rncp_code,
-            "version": version.version,
-            "status": version.status,
-            "registration_decision_date": (
-                version.registration_decision_date.isoformat()
-                if version.registration_decision_date
-                else None
-            ),
-            "national_level": version.national_level,
-            "european_level": version.european_level,
-            "nsf_codes": version.nsf_codes,
-            "certificate_prefix": version.certificate_prefix,
-            "issue_place": version.issue_place,
-            "signatory_name": version.signatory_name,
-            "signatory_title": version.signatory_title,
-            "competence_threshold": version.competence_threshold,
-            "grading_scale": {
-                "kind": version.scale_kind,
-                "levels": [
-                    {
-                        "value": level.value,
-                        "label": level.label,
-                        "passing": level.passing,
-                    }
-                    for level in version.grading_levels.all()
-                ],
-                "numeric_max": version.numeric_max,
-                "numeric_pass_mark": version.numeric_pass_mark,
-            },
-            "note": version.note,
-        },
-        "blocs": [
-            {
-                "number": bloc.number,
-                "title": bloc.title,
-                "optional": bloc.optional,
-                "validity_years": bloc.validity_years,
-                "note": bloc.note,
-                "activities": [
-                    {"code": a.code, "title": a.title, "tasks": a.tasks, "note": a.note}
-                    for a in bloc.activities.all()
-                ],
-                "competences": [
-                    {
-                        "code": c.code,
-                        "activity": c.activity.code,
-                        "statement": c.statement,
-                        "note": c.note,
-                        "criteria": [
-                            {"label": criterion.label, "note": criterion.note}
-                            for criterion in c.criteria.all()
-                        ],
-                    }
-                    for c in bloc.competences.all()
-                ],
-                "modalities": [
-                    {
-                        "code": m.code,
-                        "kind": m.kind,
-                        "title": m.title,
-                        "instructions": m.instructions,
-                        "assessed_by": m.assessed_by,
-                        "group_work": m.group_work,
-                        "note": m.note,
-                        "competences": sorted(
-                            (c.code for c in m.competences.all()),
-                            key=competence_sort_key,
-                        ),
-                    }
-                    for m in bloc.modalities.all()
-                ],
-            }
-            for bloc in version.blocs.all()
-        ],
-    }
-
-
-def competence_sort_key(code):
-    """C2.10 after C2.9: compare the numbers, not the text."""
-    return tuple(int(part) if part.isdigit() else part for part in code[1:].split("."))
-
-
-def dump_referential(data):
-    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-
-
-def write_structure(version, canonical):
-    """Write a canonical referential into `version`, saved as a draft."""
-    identity = canonical["certification"]
-    scale = identity["grading_scale"]
-    version.status = CertificationVersion.Status.DRAFT
-    for field in (*MENTION_FIELDS, "competence_threshold", "note"):
-        setattr(version, field, identity[field])
-    version.scale_kind = scale["kind"]
-    version.numeric_max = scale["numeric_max"]
-    version.numeric_pass_mark = scale["numeric_pass_mark"]
-    version.save()
-    for level in scale["levels"]:
-        GradingLevel.objects.create(certification_version=version, **level)
-    for bloc_data in canonical["blocs"]:
-        bloc = Bloc.objects.create(
-            certification_version=version,
-            **{key: bloc_data[key] for key in BLOC_FIELDS},
-        )
-        activities = {}
-        for order, item in enumerate(bloc_data["activities"], start=1):
-            activities[item["code"]] = Activity.objects.create(
-                bloc=bloc,
-                order=order,
-                code=item["code"],
-                title=item["title"],
-                tasks=item["tasks"],
-                note=item["note"],
-            )
-        competences = {}
-        for order, item in enumerate(bloc_data["competences"], start=1):
-            competence = Competence.objects.create(
-                bloc=bloc,
-                order=order,
-                code=item["code"],
-                activity=activities[item["activity"]],
-                statement=item["statement"],
-                note=item["note"],
-            )
-            competences[item["code"]] = competence
-            for criterion_order, criterion in enumerate(item["criteria"], start=1):
-                Criterion.objects.create(competence=competence, order=criterion_order, **criterion)
-        for order, item in enumerate(bloc_data["modalities"], start=1):
-            modality = EvaluationModality.objects.create(
-                bloc=bloc,
-                order=order,
-                **{key: item[key] for key in MODALITY_FIELDS},
-            )
-            modality.competences.set([competences[code] for code in item["competences"]])
