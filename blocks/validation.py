@@ -5,6 +5,9 @@ shape `blocks.export.export_version` produces) or raises `ReferentialFileError`
 listing the place and reason of every error. Loading writes that canonical
 form; so exporting, loading into an empty database and exporting again is
 identical.
+
+A little over 400 lines on purpose: one validator walks the whole file so that
+every error is reported at once, each level of the referential a method.
 """
 
 import json

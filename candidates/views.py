@@ -2,13 +2,13 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
-from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from core import roles
 from core.models import AuditEvent
 from core.roles import ADMIN, CANDIDATE, TRAINER, role_required
-from core.views import report_refusal
+from core.views import form_page, report_refusal
 
 from .forms import (
     CandidateForm,
@@ -41,21 +41,6 @@ def get_candidate_for_user(user, pk):
 def add_errors(form, error):
     for message in error.messages:
         form.add_error(None, message)
-
-
-def form_page(request, *forms, title, submit, back, intro=""):
-    """One page for every back-office form: a title, the forms, submit and cancel."""
-    return render(
-        request,
-        "candidates/form_page.html",
-        {
-            "forms": forms,
-            "title": title,
-            "submit": submit,
-            "back": resolve_url(back),
-            "intro": intro,
-        },
-    )
 
 
 @role_required(ADMIN, TRAINER)

@@ -15,7 +15,7 @@ def is_fetch(request):
     return request.headers.get("X-Requested-With") == "fetch"
 
 
-def form_page(request, *, forms, title, submit, back, intro=""):
+def form_page(request, *forms, title, submit, back, intro=""):
     """One page for every back-office form: a title, the forms (rendered from
     their classes by crispy-forms), submit and cancel."""
     return render(

@@ -41,7 +41,7 @@ def jury_create(request):
             return redirect(jury)
     return form_page(
         request,
-        forms=[form],
+        form,
         title="Nouveau jury",
         submit="Créer le jury",
         back="evaluations:juries",

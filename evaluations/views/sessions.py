@@ -90,7 +90,7 @@ def session_create(request):
             return redirect(session)
     return form_page(
         request,
-        forms=[form],
+        form,
         title="Nouvelle session d'examen",
         intro="Chaque candidat inscrit (et, pour un bloc optionnel, l'ayant choisi) reçoit une "
         "évaluation ; un candidat qui a déjà passé cette modalité passe une nouvelle tentative, "

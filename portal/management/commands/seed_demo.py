@@ -10,6 +10,8 @@ from blocks.models import CertificationVersion, EvaluationModality
 from candidates.importing import SAMPLE_FILE
 from candidates.models import Candidate, Cohort, Enrolment
 from candidates.services import apply_import, enrol, save_candidate, save_cohort
+from certification.models import Certificate
+from certification.services import due_bloc_decisions, issue_bloc_certificate
 from core import roles
 from evaluations.deliberations import (
     open_deliberation,
@@ -27,9 +29,6 @@ from evaluations.sessions import (
     save_grid,
 )
 from evaluations.standings import deliberation_table
-
-from ...models import Certificate
-from ...services import due_bloc_decisions, issue_bloc_certificate
 
 DEMO_PASSWORD = "demo1234"
 DEMO_USERS = [
