@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 
-from core.audit import record_event
+from core.audit import Action, record_event
 
 from .export import BLOC_FIELDS, MENTION_FIELDS, MODALITY_FIELDS, export_version
 from .models import (
@@ -65,7 +65,7 @@ def activate_version(version, *, by):
             raise ValidationError(problems)
         version.status = CertificationVersion.Status.ACTIVE
         version.save(update_fields=["status"])
-        record_event(actor=by, action="blocks.version.activated", target=version)
+        record_event(actor=by, action=Action.VERSION_ACTIVATED, target=version)
     return version
 
 
@@ -76,7 +76,7 @@ def archive_version(version, *, by):
             raise ValidationError("Seule une version active peut être archivée.")
         version.status = CertificationVersion.Status.ARCHIVED
         version.save(update_fields=["status"])
-        record_event(actor=by, action="blocks.version.archived", target=version)
+        record_event(actor=by, action=Action.VERSION_ARCHIVED, target=version)
     return version
 
 
@@ -95,7 +95,7 @@ def duplicate_version(version, *, new_label, by):
         _write_structure(copy, export_version(version))
         record_event(
             actor=by,
-            action="blocks.version.duplicated",
+            action=Action.VERSION_DUPLICATED,
             target=copy,
             data={"source_id": version.pk, "source": str(version)},
         )
@@ -160,7 +160,7 @@ def load_referential(text, *, actor=None):
                 ) from None
             if identity["status"] == CertificationVersion.Status.ARCHIVED:
                 version = archive_version(version, by=actor)
-        record_event(actor=actor, action=f"blocks.referential.{outcome}", target=version)
+        record_event(actor=actor, action=Action(f"blocks.referential.{outcome}"), target=version)
     return LoadResult(version, outcome)
 
 

@@ -16,7 +16,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from blocks.models import CertificationVersion
 from core import roles
-from core.audit import record_event, record_events
+from core.audit import Action, record_event, record_events
 
 from .importing import ImportRefused, plan_import
 from .models import Candidate, Cohort, Enrolment, PendingImport
@@ -64,11 +64,9 @@ def save_candidate(candidate, *, values, by):
         candidate.full_clean(exclude=["user"])
         candidate.save()
         if created:
-            record_event(actor=by, action="candidates.candidate.created", target=candidate)
+            record_event(actor=by, action=Action.CANDIDATE_CREATED, target=candidate)
         elif changes:
-            record_event(
-                actor=by, action="candidates.candidate.changed", target=candidate, data=changes
-            )
+            record_event(actor=by, action=Action.CANDIDATE_CHANGED, target=candidate, data=changes)
     return candidate
 
 
@@ -95,7 +93,7 @@ def save_cohort(cohort, *, values, trainers, by):
         cohort.trainers.set(trainers)
         record_event(
             actor=by,
-            action="candidates.cohort.created" if created else "candidates.cohort.changed",
+            action=Action.COHORT_CREATED if created else Action.COHORT_CHANGED,
             target=cohort,
             data={**changes, "trainers": sorted(t.username for t in trainers)},
         )
@@ -137,7 +135,7 @@ def enrol(candidate, cohort, *, access_route, optional_blocs=(), by):
         enrolment.optional_blocs.set(optional_blocs)
         record_event(
             actor=by,
-            action="candidates.enrolment.created",
+            action=Action.ENROLMENT_CREATED,
             target=enrolment,
             data={
                 "access_route": access_route,
@@ -162,7 +160,7 @@ def withdraw(enrolment, *, reason, by):
         enrolment.save(update_fields=["status", "withdrawn_at", "withdrawal_reason"])
         record_event(
             actor=by,
-            action="candidates.enrolment.withdrawn",
+            action=Action.ENROLMENT_WITHDRAWN,
             target=enrolment,
             data={"reason": reason},
         )
@@ -202,7 +200,7 @@ def invite_candidate(candidate, *, base_url, by):
                 "token": default_token_generator.make_token(user),
             },
         )
-        record_event(actor=by, action="candidates.candidate.invited", target=candidate)
+        record_event(actor=by, action=Action.CANDIDATE_INVITED, target=candidate)
         transaction.on_commit(
             lambda: send_mail(
                 "Votre accès à la plateforme de certification",
@@ -262,19 +260,19 @@ def apply_import(cohort, filename, content, *, by):
         )
         record_events(
             actor=by,
-            action="candidates.candidate.imported",
+            action=Action.CANDIDATE_IMPORTED,
             targets=created,
             data={"file": filename},
         )
         record_events(
             actor=by,
-            action="candidates.enrolment.imported",
+            action=Action.ENROLMENT_IMPORTED,
             targets=enrolments,
             data={"file": filename},
         )
         record_event(
             actor=by,
-            action="candidates.import.applied",
+            action=Action.IMPORT_APPLIED,
             target=cohort,
             data={
                 "file": filename,

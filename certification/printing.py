@@ -14,7 +14,7 @@ from pypdf import PdfWriter
 
 from blocks.models import Bloc
 from candidates.models import Enrolment
-from core.audit import record_event
+from core.audit import Action, record_event
 from evaluations.models import BlocDecision, Deliberation
 from evaluations.standings import validated_blocs
 
@@ -78,7 +78,7 @@ def start_print_job(deliberation, *, by, enqueue=True):
             created_by=by,
             total=due_bloc_decisions(deliberation).count() + len(due_titles(deliberation)),
         )
-        record_event(actor=by, action="certification.print.requested", target=job)
+        record_event(actor=by, action=Action.PRINT_REQUESTED, target=job)
         job_id = job.pk
         if enqueue:
             transaction.on_commit(lambda: print_certificates.enqueue(job_id))

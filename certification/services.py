@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from candidates.models import Candidate
-from core.audit import record_event
+from core.audit import Action, record_event
 from evaluations.models import BlocDecision, Deliberation
 from evaluations.standings import validated_blocs
 
@@ -140,7 +140,7 @@ def _create(*, kind, candidate, enrolment, deliberation, mentions, by, bloc=None
     )
     record_event(
         actor=by,
-        action="certification.certificate.issued",
+        action=Action.CERTIFICATE_ISSUED,
         target=certificate,
         data={"number": number, "kind": kind},
     )
@@ -255,7 +255,7 @@ def revoke_certificate(certificate, *, reason, by):
         certificate.save(update_fields=["status", "revoked_at", "revocation_reason"])
         record_event(
             actor=by,
-            action="certification.certificate.revoked",
+            action=Action.CERTIFICATE_REVOKED,
             target=certificate,
             data={"reason": reason},
         )
@@ -316,7 +316,7 @@ def reissue_certificate(certificate, *, by):
         old.save(update_fields=["superseded_by"])
         record_event(
             actor=by,
-            action="certification.certificate.superseded",
+            action=Action.CERTIFICATE_SUPERSEDED,
             target=old,
             data={"by": new.number},
         )

@@ -2,16 +2,17 @@
 
 from django.contrib.contenttypes.models import ContentType
 
-from .models import AuditEvent
+from .models import Action, AuditEvent
 
 
 def record_event(*, actor, action, target=None, data=None):
-    """Append one event to the audit trail, such as `blocks.version.activated`."""
+    """Append one event to the audit trail, such as `Action.VERSION_ACTIVATED`."""
     return record_events(actor=actor, action=action, targets=[target], data=data)[0]
 
 
 def record_events(*, actor, action, targets, data=None):
     """Append one event per target in a single insert (imports of many rows)."""
+    action = Action(action)  # an unknown action is a programming error, refused here
     actor = actor if actor is not None and actor.is_authenticated else None
     return AuditEvent.objects.bulk_create(
         AuditEvent(

@@ -6,6 +6,49 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 
+class Action(models.TextChoices):
+    """Every kind of change the platform audits: its code, stored, and what it
+    means in French, shown in the histories."""
+
+    REFERENTIAL_CREATED = "blocks.referential.created", "référentiel chargé"
+    REFERENTIAL_REPLACED = "blocks.referential.replaced", "référentiel brouillon remplacé"
+    VERSION_ACTIVATED = "blocks.version.activated", "version du référentiel activée"
+    VERSION_ARCHIVED = "blocks.version.archived", "version du référentiel archivée"
+    VERSION_DUPLICATED = "blocks.version.duplicated", "version du référentiel dupliquée"
+    CANDIDATE_CREATED = "candidates.candidate.created", "fiche candidat créée"
+    CANDIDATE_CHANGED = "candidates.candidate.changed", "fiche candidat modifiée"
+    CANDIDATE_INVITED = "candidates.candidate.invited", "candidat invité"
+    CANDIDATE_IMPORTED = "candidates.candidate.imported", "candidat créé par import"
+    COHORT_CREATED = "candidates.cohort.created", "promotion créée"
+    COHORT_CHANGED = "candidates.cohort.changed", "promotion modifiée"
+    ENROLMENT_CREATED = "candidates.enrolment.created", "inscription"
+    ENROLMENT_IMPORTED = "candidates.enrolment.imported", "inscription par import"
+    ENROLMENT_WITHDRAWN = "candidates.enrolment.withdrawn", "retrait de l'inscription"
+    IMPORT_APPLIED = "candidates.import.applied", "import d'une promotion"
+    JURY_CREATED = "evaluations.jury.created", "jury créé"
+    JURY_MEMBER_ADDED = "evaluations.jury.member_added", "membre ajouté au jury"
+    INDEPENDENCE_DECLARED = "evaluations.jury.independence_declared", "indépendance déclarée"
+    SESSION_CREATED = "evaluations.session.created", "session d'examen créée"
+    SESSION_STATUS_CHANGED = "evaluations.session.status_changed", "statut de la session changé"
+    PRESENCE_CHANGED = "evaluations.assessment.presence_changed", "présence modifiée"
+    SCORE_CHANGED = "evaluations.score.changed", "note modifiée"
+    GRID_COMMENT_CHANGED = "evaluations.grid.comment_changed", "commentaire général modifié"
+    GRID_SUBMITTED = "evaluations.grid.submitted", "grille remise"
+    DELIBERATION_OPENED = "evaluations.deliberation.opened", "délibération ouverte"
+    DECISION_RECORDED = "evaluations.decision.recorded", "décision du jury enregistrée"
+    MINUTES_SIGNED = "evaluations.minutes.signed", "procès-verbal signé"
+    DELIBERATION_CLOSED = "evaluations.deliberation.closed", "délibération close"
+    RECTIFICATION_OPENED = "evaluations.deliberation.rectification_opened", "PV rectificatif ouvert"
+    RESULTS_PUBLISHED = "evaluations.results.published", "résultats publiés"
+    PRINT_REQUESTED = "certification.print.requested", "impression demandée"
+    CERTIFICATE_ISSUED = "certification.certificate.issued", "certificat délivré"
+    CERTIFICATE_REVOKED = "certification.certificate.revoked", "certificat révoqué"
+    CERTIFICATE_SUPERSEDED = (
+        "certification.certificate.superseded",
+        "certificat remplacé par une réédition",
+    )
+
+
 class AuditEventQuerySet(models.QuerySet):
     def for_object(self, obj):
         return self.filter(
@@ -24,7 +67,7 @@ class AuditEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    action = models.CharField("action", max_length=100, db_index=True)
+    action = models.CharField("action", max_length=100, db_index=True, choices=Action.choices)
     content_type = models.ForeignKey(
         ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

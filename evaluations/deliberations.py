@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from candidates.models import Cohort
-from core.audit import record_event
+from core.audit import Action, record_event
 
 from . import policies
 from .juries import composition_problems, conflict_message, trainer_conflicts
@@ -41,7 +41,7 @@ def open_deliberation(jury, cohort, *, by):
                 "Une délibération est déjà en cours pour cette promotion : une seule à la fois."
             )
         deliberation = Deliberation.objects.create(jury=jury, cohort=cohort)
-        record_event(actor=by, action="evaluations.deliberation.opened", target=deliberation)
+        record_event(actor=by, action=Action.DELIBERATION_OPENED, target=deliberation)
     return deliberation
 
 
@@ -99,7 +99,7 @@ def record_decision(deliberation, *, enrolment, bloc, decision, justification=""
         stored.save()
         record_event(
             actor=user,
-            action="evaluations.decision.recorded",
+            action=Action.DECISION_RECORDED,
             target=deliberation,
             data={
                 "candidate": str(enrolment.candidate),
@@ -159,12 +159,12 @@ def sign_minutes(deliberation, *, user):
                     + "."
                 )
         MinutesSignature.objects.create(deliberation=deliberation, member=member)
-        record_event(actor=user, action="evaluations.minutes.signed", target=deliberation)
+        record_event(actor=user, action=Action.MINUTES_SIGNED, target=deliberation)
         if member.role == JuryMember.Role.PRESIDENT:
             deliberation.status = Deliberation.Status.SIGNED
             deliberation.signed_at = timezone.now()
             deliberation.save(update_fields=["status", "signed_at"])
-            record_event(actor=user, action="evaluations.deliberation.closed", target=deliberation)
+            record_event(actor=user, action=Action.DELIBERATION_CLOSED, target=deliberation)
             deliberation_id = deliberation.pk
             # A rendering failure must not undo the signature: produced again on download.
             transaction.on_commit(lambda: store_minutes(deliberation_id), robust=True)
@@ -221,7 +221,7 @@ def rectify(deliberation, *, reason, user):
         )
         record_event(
             actor=user,
-            action="evaluations.deliberation.rectification_opened",
+            action=Action.RECTIFICATION_OPENED,
             target=correction,
             data={"original": original.pk, "reason": reason},
         )
@@ -237,5 +237,5 @@ def publish_results(deliberation, *, by):
             raise ValidationError("Ces résultats sont déjà publiés.")
         deliberation.published_at = timezone.now()
         deliberation.save(update_fields=["published_at"])
-        record_event(actor=by, action="evaluations.results.published", target=deliberation)
+        record_event(actor=by, action=Action.RESULTS_PUBLISHED, target=deliberation)
     return deliberation

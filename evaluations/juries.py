@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from candidates.models import Cohort
 from core import roles
-from core.audit import record_event
+from core.audit import Action, record_event
 
 from . import policies
 from .models import (
@@ -44,7 +44,7 @@ def create_jury(*, name, certification_version, date, place, by):
         jury = Jury.objects.create(
             name=name, certification_version=certification_version, date=date, place=place
         )
-        record_event(actor=by, action="evaluations.jury.created", target=jury)
+        record_event(actor=by, action=Action.JURY_CREATED, target=jury)
     return jury
 
 
@@ -66,7 +66,7 @@ def add_member(jury, *, user, role, external, organisation="", by):
         )
         record_event(
             actor=by,
-            action="evaluations.jury.member_added",
+            action=Action.JURY_MEMBER_ADDED,
             target=jury,
             data={"member": user.username, "role": role, "external": external},
         )
@@ -83,7 +83,7 @@ def declare_independence(member, *, user):
             raise ValidationError("Votre déclaration d'indépendance est déjà enregistrée.")
         member.independence_declared_at = timezone.now()
         member.save(update_fields=["independence_declared_at"])
-        record_event(actor=user, action="evaluations.jury.independence_declared", target=member)
+        record_event(actor=user, action=Action.INDEPENDENCE_DECLARED, target=member)
     return member
 
 

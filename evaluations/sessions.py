@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from blocks.models import Criterion, EvaluationModality
 from core import roles
-from core.audit import record_event
+from core.audit import Action, record_event
 
 from .juries import conflict_message, seat_for, trainer_conflicts
 from .models import Assessment, BlocDecision, Deliberation, ExamSession, Grid, Score
@@ -112,7 +112,7 @@ def create_session(*, modality, cohort, date, place, assessors, jury=None, lead=
         )
         record_event(
             actor=by,
-            action="evaluations.session.created",
+            action=Action.SESSION_CREATED,
             target=session,
             data={"assessors": sorted(user.username for user in assessors)},
         )
@@ -139,7 +139,7 @@ def change_session_status(session, *, status, by):
         session.save(update_fields=["status"])
         record_event(
             actor=by,
-            action="evaluations.session.status_changed",
+            action=Action.SESSION_STATUS_CHANGED,
             target=session,
             data={"old": old, "new": status},
         )
@@ -160,7 +160,7 @@ def set_presence(assessment, *, present, by):
             assessment.save(update_fields=["present"])
             record_event(
                 actor=by,
-                action="evaluations.assessment.presence_changed",
+                action=Action.PRESENCE_CHANGED,
                 target=assessment,
                 data={"present": present},
             )
@@ -278,13 +278,11 @@ def save_grid(assessment, *, assessor, revision, entries, overall_comment, reaso
                 change["reason"] = reason
             score.value, score.comment = value, comment
             score.save()
-            record_event(
-                actor=assessor, action="evaluations.score.changed", target=grid, data=change
-            )
+            record_event(actor=assessor, action=Action.SCORE_CHANGED, target=grid, data=change)
         if comment_changed:
             record_event(
                 actor=assessor,
-                action="evaluations.grid.comment_changed",
+                action=Action.GRID_COMMENT_CHANGED,
                 target=grid,
                 data={
                     "old": grid.overall_comment,
@@ -296,7 +294,7 @@ def save_grid(assessment, *, assessor, revision, entries, overall_comment, reaso
         if submit and not grid.is_submitted:
             grid.status = Grid.Status.SUBMITTED
             grid.submitted_at = timezone.now()
-            record_event(actor=assessor, action="evaluations.grid.submitted", target=grid)
+            record_event(actor=assessor, action=Action.GRID_SUBMITTED, target=grid)
         if changes or comment_changed or submit:
             grid.revision += 1
             grid.save()

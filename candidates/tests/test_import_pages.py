@@ -46,9 +46,10 @@ def test_preview_writes_nothing_and_confirm_writes_everything(login, admin_user,
         {"file": "promotion.csv"},
     )
     assert AuditEvent.objects.filter(action="candidates.enrolment.imported").count() == 12
-    assert (
-        "candidates.candidate.imported" in client.get(imported.get_absolute_url()).content.decode()
-    )
+    # The candidate's history says it in French words, not as a code.
+    page = client.get(imported.get_absolute_url()).content.decode()
+    assert "candidat créé par import" in page
+    assert "candidates.candidate.imported" not in page
 
 
 def test_bad_rows_are_listed_with_their_line_and_nothing_is_offered(login, admin_user, cohort):
