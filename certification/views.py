@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from candidates.models import Enrolment
 from core import roles
+from core.forms import ReasonForm
 from core.roles import ADMIN, CANDIDATE, role_required
 from core.views import report_refusal
 from evaluations.models import BlocDecision, Deliberation
@@ -69,6 +70,18 @@ def verify(request, code):
 # --- The office -----------------------------------------------------------------
 
 
+def revocation_form(data=None):
+    return ReasonForm(data, label="Motif de la révocation")
+
+
+class PrintForm(forms.Form):
+    deliberation = forms.ModelChoiceField(
+        label="Procès-verbal signé",
+        queryset=Deliberation.objects.in_force().select_related("jury", "cohort"),
+        empty_label=None,
+    )
+
+
 def get_certificate_for_user(user, number):
     certificates = Certificate.objects.select_related("candidate", "superseded_by", "bloc")
     if not roles.is_admin(user):
@@ -107,7 +120,7 @@ def certificate_list(request):
         {
             "withdrawn": withdrawn_certificates().select_related("candidate"),
             "due": [entry for entry in due if entry[1] or entry[2]],
-            "deliberations": deliberations,
+            "print_form": PrintForm() if deliberations else None,
             "certificates": certificates[:200],
             "query": query,
             "jobs": PrintJob.objects.select_related("deliberation__jury", "deliberation__cohort")[
@@ -143,7 +156,11 @@ def certificate_detail(request, number):
     return render(
         request,
         "certification/certificate_detail.html",
-        {"certificate": certificate, "is_admin": roles.is_admin(request.user)},
+        {
+            "certificate": certificate,
+            "is_admin": roles.is_admin(request.user),
+            "revocation_form": revocation_form(),
+        },
     )
 
 
@@ -167,7 +184,9 @@ def certificate_pdf(request, number):
 def certificate_revoke(request, number):
     certificate = get_certificate_for_user(request.user, number)
     try:
-        revoke_certificate(certificate, reason=request.POST.get("reason", ""), by=request.user)
+        revoke_certificate(
+            certificate, reason=revocation_form(request.POST).text(), by=request.user
+        )
     except ValidationError as error:
         report_refusal(request, error)
     else:
@@ -215,8 +234,11 @@ def my_certificates(request):
 @require_POST
 @role_required(ADMIN)
 def print_start(request):
-    number = request.POST.get("deliberation", "")
-    deliberation = get_object_or_404(Deliberation, pk=number if number.isdigit() else 0)
+    form = PrintForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choisissez un procès-verbal signé et en vigueur.")
+        return redirect("certification:certificates")
+    deliberation = form.cleaned_data["deliberation"]
     try:
         job = start_print_job(deliberation, by=request.user)
     except ValidationError as error:

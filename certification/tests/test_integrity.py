@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from candidates.services import withdraw
 from candidates.tests.factories import bulk_enrol
-from certification.models import Certificate
+from certification.models import Certificate, PrintJob
 from certification.printing import start_print_job
 from certification.services import (
     issue_bloc_certificate,
@@ -84,12 +84,13 @@ def test_bad_public_and_office_input_gets_no_500(client, login, admin_user, deci
     response = client.get(reverse("certification:verify_form"), {"code": "../etc/passwd"})
     assert response.status_code == 200
     assert "ne contient que des lettres" in response.content.decode()
-    assert (
-        login(admin_user)
-        .post(reverse("certification:print_start"), {"deliberation": "abc"})
-        .status_code
-        == 404
-    )
+    for bad in ("abc", "999999", ""):
+        response = login(admin_user).post(
+            reverse("certification:print_start"), {"deliberation": bad}, follow=True
+        )
+        assert response.redirect_chain == [(reverse("certification:certificates"), 302)]
+        assert "Choisissez un procès-verbal signé et en vigueur." in response.content.decode()
+    assert not PrintJob.objects.exists()
 
 
 def test_a_revoked_certificate_is_no_longer_downloadable_by_its_holder(

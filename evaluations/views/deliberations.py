@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from blocks.models import Bloc
 from candidates.models import Enrolment
 from core import roles
+from core.forms import ReasonForm
 from core.roles import ADMIN, JURY_MEMBER, role_required
 from core.views import report_refusal
 
@@ -49,6 +50,10 @@ def jury_open_deliberation(request, pk):
     return redirect(deliberation)
 
 
+def rectification_form(data=None):
+    return ReasonForm(data, label="Motif de la rectification")
+
+
 @role_required(ADMIN, JURY_MEMBER)
 def deliberation_detail(request, pk):
     deliberation = get_deliberation_for_user(request.user, pk)
@@ -82,6 +87,7 @@ def deliberation_detail(request, pk):
             "choices": DecisionForm.base_fields["decision"].choices,
             "is_admin": roles.is_admin(request.user),
             "can_rectify": rectification is None,
+            "rectification_form": rectification_form(),
             "rectifications": deliberation.rectifications.all(),
         },
     )
@@ -145,7 +151,7 @@ def deliberation_rectify(request, pk):
     deliberation = get_deliberation_for_user(request.user, pk)
     try:
         correction = deliberations.rectify(
-            deliberation, reason=request.POST.get("reason", ""), user=request.user
+            deliberation, reason=rectification_form(request.POST).text(), user=request.user
         )
     except ValidationError as error:
         report_refusal(request, error)
