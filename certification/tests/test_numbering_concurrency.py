@@ -1,5 +1,8 @@
 """Issuing at the same moment over real connections: PostgreSQL only (row
-locks); CI runs the suite there too."""
+locks); CI runs the suite there too. The first certificate of a year creates
+the year's counter; every later one locks that counter row."""
+
+import time
 
 import pytest
 from django.db import connection
@@ -8,7 +11,7 @@ from django.utils import timezone
 from candidates.models import Enrolment
 from candidates.services import enrol
 from candidates.tests.factories import make_candidate
-from certification.models import Certificate
+from certification.models import Certificate, CertificateCounter
 from certification.services import issue_bloc_certificate
 from evaluations.deliberations import open_deliberation, record_decision, sign_minutes
 from evaluations.models import BlocDecision
@@ -22,10 +25,9 @@ pytestmark = [
 ]
 
 
-def test_concurrent_issues_get_consecutive_numbers(
-    mentions, cohort, candidate, trainer, jury, jury_member, second_jury_member
-):
-    for number in range(6):
+def validated_bloc3_decisions(cohort, trainer, jury, jury_member, second_jury_member, count):
+    """`count` candidates of the cohort validated bloc 3 in a signed deliberation."""
+    for number in range(count - cohort.enrolments.count()):
         enrol(make_candidate(300 + number), cohort, access_route=Enrolment.AccessRoute.VAE, by=None)
     sit_bloc(cohort, 3, 3, trainer=trainer, jury=jury)
     deliberation = open_deliberation(jury, cohort, by=None)
@@ -45,7 +47,15 @@ def test_concurrent_issues_get_consecutive_numbers(
             )
     sign_minutes(deliberation, user=second_jury_member)
     sign_minutes(deliberation, user=jury_member)
-    decisions = list(deliberation.decisions.filter(bloc=bloc3))
+    return list(deliberation.decisions.filter(bloc=bloc3))
+
+
+def test_concurrent_issues_get_consecutive_numbers(
+    mentions, cohort, candidate, trainer, jury, jury_member, second_jury_member
+):
+    decisions = validated_bloc3_decisions(
+        cohort, trainer, jury, jury_member, second_jury_member, count=7
+    )
     assert len(decisions) == 7
 
     outcomes = at_once(*[lambda d=d: issue_bloc_certificate(d, by=None) for d in decisions[1:]])
@@ -66,3 +76,32 @@ def test_concurrent_issues_get_consecutive_numbers(
     assert sorted(Certificate.objects.values_list("number", flat=True)) == [
         f"AP-{year}-{n:05d}" for n in range(1, 8)
     ]
+
+
+def test_concurrent_issues_continue_the_existing_counter(
+    monkeypatch, mentions, cohort, candidate, trainer, jury, jury_member, second_jury_member
+):
+    year = timezone.localdate().year
+    CertificateCounter.objects.create(year=year, last=41)
+    decisions = validated_bloc3_decisions(
+        cohort, trainer, jury, jury_member, second_jury_member, count=6
+    )
+    assert len(decisions) == 6
+    # Widen the window between reading the counter and writing it back, so that
+    # a counter read without its row lock would hand the same rank to everyone.
+    save = CertificateCounter.save
+
+    def slow_save(self, *args, **kwargs):
+        time.sleep(0.2)
+        return save(self, *args, **kwargs)
+
+    monkeypatch.setattr(CertificateCounter, "save", slow_save)
+
+    outcomes = at_once(*[lambda d=d: issue_bloc_certificate(d, by=None) for d in decisions])
+
+    assert all(isinstance(outcome, Certificate) for outcome in outcomes), outcomes
+    assert sorted(Certificate.objects.values_list("sequence", flat=True)) == list(range(42, 48))
+    assert sorted(Certificate.objects.values_list("number", flat=True)) == [
+        f"AP-{year}-{n:05d}" for n in range(42, 48)
+    ]
+    assert list(CertificateCounter.objects.values_list("year", "last")) == [(year, 47)]
