@@ -1,4 +1,7 @@
-"""Importing a promotion from a spreadsheet: every reader, every refusal, all or nothing."""
+"""Importing a promotion from a spreadsheet: every reader, every refusal, all or nothing.
+
+Long on purpose: the file format is the office's contract (README), and each
+of its promises has its test here, sharing the file builders at the top."""
 
 import csv
 import datetime

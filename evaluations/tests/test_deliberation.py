@@ -1,3 +1,7 @@
+"""Juries and deliberation: composition, decisions, minutes, capitalisation,
+rectification, publication, and their pages. Long on purpose: one class per
+stage of a deliberation, sharing the fixtures of evaluations/tests/fixtures.py."""
+
 import io
 import re
 

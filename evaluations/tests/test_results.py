@@ -1,4 +1,8 @@
-"""The rules of the certification, as pure computations: no database here."""
+"""The rules of the certification, as pure computations: no database here.
+
+Long on purpose: every rule of results.py at its edges (means, thresholds,
+competences, blocs), then the properties that must hold for any scale and any
+scores (hypothesis), which share the strategies defined below."""
 
 import math
 import re

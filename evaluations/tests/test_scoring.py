@@ -1,3 +1,7 @@
+"""Scoring in the browser: sessions, grids, autosave, submission, independence,
+synthesis, history, bad input. Long on purpose: each test class is one page or
+service of the scoring journey, and they share the helpers at the top."""
+
 from decimal import Decimal
 from html.parser import HTMLParser
 
