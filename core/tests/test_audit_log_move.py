@@ -11,7 +11,12 @@ from core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BEFORE_THE_MOVE = [("blocks", "0002_certificate_mentions"), ("core", None)]
+# The migrations of the platform before the redesign: every app as it stood.
+BEFORE_THE_MOVE = [
+    ("blocks", "0002_certificate_mentions"),
+    ("candidates", "0004_name_ordering"),
+    ("core", None),
+]
 
 
 def rows_per_table():
@@ -44,6 +49,7 @@ def test_demo_data_survives_the_move_of_the_audit_log(referential):
     migrate(BEFORE_THE_MOVE)
     before = rows_per_table()
     assert "blocks_auditevent" in before and "core_auditevent" not in before
+    assert "candidates_pendingimport" not in before
     assert before["blocks_auditevent"] > 0
     assert before["evaluations_score"] > 0 and before["certification_certificate"] > 0
     events = audit_rows("blocks_auditevent")
@@ -53,6 +59,7 @@ def test_demo_data_survives_the_move_of_the_audit_log(referential):
 
     after = rows_per_table()
     assert after.pop("core_auditevent") == before.pop("blocks_auditevent")
+    assert after.pop("candidates_pendingimport") == 0
     assert after == before
     assert audit_rows("core_auditevent") == events
     assert AuditEvent.objects.count() == len(events)  # the model reads the moved table
