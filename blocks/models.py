@@ -63,6 +63,12 @@ class CertificationVersion(models.Model):
         "signataire (dirigeant du certificateur ou délégataire)", max_length=150, blank=True
     )
     signatory_title = models.CharField("qualité du signataire", max_length=150, blank=True)
+    appeal_information = models.TextField(
+        "voies de recours",
+        blank=True,
+        help_text="Imprimées sur la lettre de décision de chaque candidat : délai, adresse, "
+        "modalités pour contester une décision du jury.",
+    )
     version = models.CharField("version", max_length=50)
     status = models.CharField("statut", max_length=10, choices=Status.choices, default=Status.DRAFT)
     scale_kind = models.CharField(

@@ -20,10 +20,24 @@ from .models import (
     JuryMember,
     MinutesSignature,
 )
-from .standings import decision_cell, deliberation_table, missing_decisions
+from .standings import (
+    deliberation_table,
+    frozen_table,
+    missing_decisions,
+    presented_assessments,
+)
 
 
-def open_deliberation(jury, cohort, *, by):
+def open_deliberation(jury, cohort, *, by, held_on=None, added_blocs=()):
+    """Open the deliberation of `jury` on `cohort`, meeting on `held_on`
+    (today by default). It decides the blocs each candidate presented, plus
+    `added_blocs`, which the office adds for every candidate who takes them."""
+    held_on = held_on or timezone.localdate()
+    if held_on > timezone.localdate():
+        raise ValidationError(
+            "La date de réunion du jury ne peut pas être dans le futur : ouvrez la délibération "
+            "le jour où le jury se réunit."
+        )
     with transaction.atomic():
         jury = Jury.objects.select_for_update().get(pk=jury.pk)
         members = list(jury.members.select_related("user"))
@@ -40,8 +54,24 @@ def open_deliberation(jury, cohort, *, by):
             raise ValidationError(
                 "Une délibération est déjà en cours pour cette promotion : une seule à la fois."
             )
-        deliberation = Deliberation.objects.create(jury=jury, cohort=cohort)
-        record_event(actor=by, action=Action.DELIBERATION_OPENED, target=deliberation)
+        foreign = [
+            bloc
+            for bloc in added_blocs
+            if bloc.certification_version_id != jury.certification_version_id
+        ]
+        if foreign:
+            raise ValidationError("Un bloc ajouté n'appartient pas à la certification de ce jury.")
+        deliberation = Deliberation.objects.create(jury=jury, cohort=cohort, held_on=held_on)
+        deliberation.added_blocs.set(added_blocs)
+        record_event(
+            actor=by,
+            action=Action.DELIBERATION_OPENED,
+            target=deliberation,
+            data={
+                "held_on": held_on.isoformat(),
+                "added_blocs": sorted(bloc.number for bloc in added_blocs),
+            },
+        )
     return deliberation
 
 
@@ -58,57 +88,127 @@ def _refuse(reason):
         raise ValidationError(reason)
 
 
+UNJUSTIFIED = (
+    "La décision s'écarte de la proposition issue des notes : une justification écrite est "
+    "obligatoire (elle figurera au procès-verbal)."
+)
+
+
 def record_decision(deliberation, *, enrolment, bloc, decision, justification="", user):
     """The jury's sovereign decision on one bloc of one candidate."""
-    justification = (justification or "").strip()
+    return record_decisions(
+        deliberation,
+        enrolment=enrolment,
+        choices={bloc.pk: (decision, justification)},
+        user=user,
+    )[0]
+
+
+def record_decisions(deliberation, *, enrolment, choices, user):
+    """One candidate's row at once: `choices` maps a bloc id to (decision,
+    justification). All of it is recorded, or nothing, with every refusal."""
     with transaction.atomic():
-        deliberation = _locked(deliberation)
-        seat = deliberation.jury.members.filter(user=user).first()
-        signed_by = set(deliberation.signatures.values_list("member_id", flat=True))
-        _refuse(policies.decision_refusal(deliberation, seat, signed_by=signed_by))
-        if decision not in BlocDecision.Decision.values:
-            raise ValidationError(f"Décision inconnue : {decision}.")
+        deliberation = _check_decider(deliberation, user)
         if enrolment.cohort_id != deliberation.cohort_id or not enrolment.is_active:
             raise ValidationError("Ce candidat n'est pas inscrit dans la promotion délibérée.")
-        if trainer_conflicts([user], deliberation.cohort):
-            raise ValidationError(conflict_message([user]))
-        cell = decision_cell(deliberation, enrolment, bloc)
-        if not cell.due:
-            raise ValidationError(
-                f"Le bloc {bloc.number} est déjà validé pour ce candidat (capitalisation) : "
-                "il n'est pas délibéré de nouveau."
-                if cell.capitalised
-                else f"Le bloc {bloc.number} n'est pas présenté par ce candidat."
-            )
-        proposed = cell.result.proposed_validated
-        departs = (decision == BlocDecision.Decision.VALIDATED) != proposed
-        if departs and not justification:
-            raise ValidationError(
-                "La décision s'écarte de la proposition issue des notes : une justification "
-                "écrite est obligatoire (elle figurera au procès-verbal)."
-            )
-        existing = BlocDecision.objects.filter(
-            deliberation=deliberation, enrolment=enrolment, bloc=bloc
-        ).first()
+        rows = deliberation_table(deliberation, only=enrolment)
+        cells = {cell.bloc.pk: cell for cell in rows[0].cells} if rows else {}
+        wanted, problems = [], []
+        for bloc_id, (decision, justification) in choices.items():
+            cell = cells.get(bloc_id)
+            if cell is None:
+                raise ValidationError("Ce bloc n'appartient pas à la certification délibérée.")
+            try:
+                wanted.append(_checked(cell, decision, justification))
+            except ValidationError as error:
+                problems.extend(f"Bloc {cell.bloc.number} : {m}" for m in error.messages)
+        if problems:
+            raise ValidationError(problems)
+        return _store(deliberation, enrolment, wanted, user)
+
+
+def adopt_proposals(deliberation, *, user, bloc=None):
+    """Every bloc still undecided (of one column, with `bloc`) takes the
+    proposal from the scores; decisions already taken are kept. Returns how
+    many decisions were recorded."""
+    with transaction.atomic():
+        deliberation = _check_decider(deliberation, user)
+        recorded = 0
+        for row in deliberation_table(deliberation):
+            wanted = [
+                (cell, _proposal(cell), "")
+                for cell in row.due_cells
+                if cell.decision is None and (bloc is None or cell.bloc.pk == bloc.pk)
+            ]
+            recorded += len(_store(deliberation, row.enrolment, wanted, user))
+    return recorded
+
+
+def _check_decider(deliberation, user):
+    """The deliberation, locked, once `user` may decide on it."""
+    deliberation = _locked(deliberation)
+    seat = deliberation.jury.members.filter(user=user).first()
+    signed_by = set(deliberation.signatures.values_list("member_id", flat=True))
+    _refuse(policies.decision_refusal(deliberation, seat, signed_by=signed_by))
+    if trainer_conflicts([user], deliberation.cohort):
+        raise ValidationError(conflict_message([user]))
+    return deliberation
+
+
+def _proposal(cell):
+    if cell.result.proposed_validated:
+        return BlocDecision.Decision.VALIDATED
+    return BlocDecision.Decision.NOT_VALIDATED
+
+
+def _checked(cell, decision, justification):
+    """(cell, decision, justification) once the decision may be taken on the cell."""
+    justification = (justification or "").strip()
+    if decision not in BlocDecision.Decision.values:
+        raise ValidationError(f"Décision inconnue : {decision}.")
+    if not cell.due:
+        raise ValidationError(
+            f"Le bloc {cell.bloc.number} est déjà validé pour ce candidat (capitalisation) : "
+            "il n'est pas délibéré de nouveau."
+            if cell.capitalised
+            else f"Le bloc {cell.bloc.number} n'est pas présenté par ce candidat."
+        )
+    departs = (decision == BlocDecision.Decision.VALIDATED) != cell.result.proposed_validated
+    if departs and not justification:
+        raise ValidationError(UNJUSTIFIED)
+    return cell, decision, justification
+
+
+def _store(deliberation, enrolment, wanted, user):
+    """Write the decisions of one candidate, one audit event each."""
+    stored = []
+    for cell, decision, justification in wanted:
+        existing = cell.decision
         old = (existing.decision, existing.justification) if existing else None
-        stored = existing or BlocDecision(deliberation=deliberation, enrolment=enrolment, bloc=bloc)
-        stored.proposed_validated = proposed
-        stored.decision = decision
-        stored.justification = justification
-        stored.decided_by = user
-        stored.save()
+        if old == (decision, justification):
+            stored.append(existing)
+            continue
+        record = existing or BlocDecision(
+            deliberation=deliberation, enrolment=enrolment, bloc=cell.bloc
+        )
+        record.proposed_validated = cell.result.proposed_validated
+        record.decision = decision
+        record.justification = justification
+        record.decided_by = user
+        record.save()
         record_event(
             actor=user,
             action=Action.DECISION_RECORDED,
             target=deliberation,
             data={
                 "candidate": str(enrolment.candidate),
-                "bloc": bloc.number,
-                "proposed_validated": proposed,
+                "bloc": cell.bloc.number,
+                "proposed_validated": cell.result.proposed_validated,
                 "old": list(old) if old else None,
                 "new": [decision, justification],
             },
         )
+        stored.append(record)
     return stored
 
 
@@ -163,7 +263,17 @@ def sign_minutes(deliberation, *, user):
         if member.role == JuryMember.Role.PRESIDENT:
             deliberation.status = Deliberation.Status.SIGNED
             deliberation.signed_at = timezone.now()
-            deliberation.save(update_fields=["status", "signed_at"])
+            deliberation.signed_table = frozen_table(deliberation, table)
+            deliberation.save(update_fields=["status", "signed_at", "signed_table"])
+            decided = {(row.enrolment.pk, cell.bloc.pk) for row in table for cell in row.due_cells}
+            enrolments = [row.enrolment for row in table]
+            deliberation.covered_assessments.set(
+                assessment
+                for assessment in presented_assessments(deliberation, enrolments).select_related(
+                    "session__modality"
+                )
+                if (assessment.enrolment_id, assessment.session.modality.bloc_id) in decided
+            )
             record_event(actor=user, action=Action.DELIBERATION_CLOSED, target=deliberation)
             deliberation_id = deliberation.pk
             # A rendering failure must not undo the signature: produced again on download.
@@ -190,6 +300,7 @@ def rectify(deliberation, *, reason, user):
         raise ValidationError("Indiquez le motif de la rectification.")
     with transaction.atomic():
         original = Deliberation.objects.select_for_update().get(pk=deliberation.pk)
+        Cohort.objects.select_for_update().get(pk=original.cohort_id)
         _refuse(
             policies.rectification_refusal(
                 user,
@@ -199,6 +310,9 @@ def rectify(deliberation, *, reason, user):
                 correction_open=original.rectifications.filter(
                     status=Deliberation.Status.OPEN
                 ).exists(),
+                cohort_busy=Deliberation.objects.filter(
+                    cohort_id=original.cohort_id, status=Deliberation.Status.OPEN
+                ).exists(),
             )
         )
         correction = Deliberation.objects.create(
@@ -206,6 +320,7 @@ def rectify(deliberation, *, reason, user):
             cohort=original.cohort,
             rectifies=original,
             rectification_reason=reason,
+            held_on=timezone.localdate(),
         )
         BlocDecision.objects.bulk_create(
             BlocDecision(

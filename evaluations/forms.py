@@ -2,6 +2,7 @@ import re
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from blocks.models import CertificationVersion, EvaluationModality
 from candidates.models import Cohort
@@ -157,18 +158,87 @@ class MemberForm(forms.Form):
 
 class OpenDeliberationForm(forms.Form):
     cohort = forms.ModelChoiceField(label="Promotion délibérée", queryset=None)
+    held_on = forms.DateField(
+        label="Date de la réunion du jury",
+        widget=DATE_INPUT,
+        help_text="Aujourd'hui par défaut ; jamais dans le futur.",
+    )
+    added_blocs = forms.ModelMultipleChoiceField(
+        label="Blocs à délibérer pour tous",
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Chaque candidat est délibéré sur les blocs qu'il a présentés (au moins une "
+        "épreuve passée depuis le dernier PV). Cochez un bloc pour le délibérer aussi pour "
+        "ceux qui le suivent sans épreuve passée (validation sur dossier, par exemple).",
+    )
 
     def __init__(self, *args, jury, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["cohort"].queryset = Cohort.objects.filter(
             certification_version=jury.certification_version
         )
+        self.fields["added_blocs"].queryset = jury.certification_version.blocs.order_by("number")
+        self.fields["added_blocs"].label_from_instance = lambda bloc: (
+            f"Bloc {bloc.number} · {bloc.title}"
+        )
+        self.initial.setdefault("held_on", timezone.localdate())
 
 
-class DecisionForm(forms.Form):
-    enrolment = forms.IntegerField(widget=forms.HiddenInput)
-    bloc = forms.IntegerField(widget=forms.HiddenInput)
-    decision = forms.ChoiceField(label="Décision", choices=BlocDecision.Decision.choices)
-    justification = forms.CharField(
-        label="Justification", required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
+class RowDecisionForm(forms.Form):
+    """One candidate's row of the deliberation table: a decision and a
+    justification per bloc to decide. Its fields sit in the table's cells and
+    belong to the row's form through their `form` attribute."""
+
+    def __init__(self, *args, row, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.row = row
+        form_id = f"row-form-{row['enrolment']}"
+        candidate = row["candidate"]
+        for cell in row["cells"]:
+            if cell["state"] != "due":
+                continue
+            number = cell["number"]
+            proposal = (
+                BlocDecision.Decision.VALIDATED
+                if cell["proposed_validated"]
+                else BlocDecision.Decision.NOT_VALIDATED
+            )
+            self.fields[f"decision_{cell['bloc']}"] = forms.ChoiceField(
+                label=f"Décision, {candidate}, bloc {number}",
+                choices=BlocDecision.Decision.choices,
+                initial=cell["decision"] or proposal,
+                widget=forms.Select(attrs={"form": form_id, "class": "form-select form-select-sm"}),
+            )
+            self.fields[f"justification_{cell['bloc']}"] = forms.CharField(
+                label=f"Justification, {candidate}, bloc {number}",
+                required=False,
+                initial=cell["justification"],
+                widget=forms.Textarea(
+                    attrs={
+                        "form": form_id,
+                        "rows": 1,
+                        "class": "form-control form-control-sm mt-1",
+                        "placeholder": "Justification, si la décision s'écarte de la proposition",
+                    }
+                ),
+            )
+
+    def field_pairs(self):
+        """bloc id -> (decision field, justification field), for the cells."""
+        return {
+            cell["bloc"]: (self[f"decision_{cell['bloc']}"], self[f"justification_{cell['bloc']}"])
+            for cell in self.row["cells"]
+            if cell["state"] == "due"
+        }
+
+    def choices(self):
+        """bloc id -> (decision, justification), once valid."""
+        return {
+            int(name.removeprefix("decision_")): (
+                value,
+                self.cleaned_data[f"justification_{name.removeprefix('decision_')}"],
+            )
+            for name, value in self.cleaned_data.items()
+            if name.startswith("decision_")
+        }

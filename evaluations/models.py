@@ -9,7 +9,7 @@ refused instead of overwriting newer scores.
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 
 from blocks.models import Bloc, CertificationVersion, Criterion, EvaluationModality
@@ -260,8 +260,19 @@ class DeliberationQuerySet(models.QuerySet):
         return self.filter(status=Deliberation.Status.SIGNED)
 
     def in_force(self):
-        """Signed deliberations that no signed rectifying PV replaces."""
+        """Signed deliberations that no signed rectifying PV replaces: what the
+        juries build on (capitalisation)."""
         return self.signed().exclude(rectifications__status=Deliberation.Status.SIGNED)
+
+    def effective(self):
+        """Published PVs that no published rectifying PV replaces: the only
+        results that reach candidates, certificates and the public."""
+        replaced = Deliberation.objects.filter(
+            rectifies=OuterRef("pk"),
+            status=Deliberation.Status.SIGNED,
+            published_at__isnull=False,
+        )
+        return self.signed().filter(published_at__isnull=False).exclude(Exists(replaced))
 
 
 class Deliberation(models.Model):
@@ -283,10 +294,32 @@ class Deliberation(models.Model):
         related_name="rectifications",
     )
     rectification_reason = models.TextField("motif de la rectification", blank=True)
+    held_on = models.DateField(
+        "date de la réunion du jury", help_text="Le jour où le jury délibère."
+    )
+    added_blocs = models.ManyToManyField(
+        Bloc,
+        verbose_name="blocs ajoutés par le bureau",
+        blank=True,
+        related_name="+",
+        help_text="Délibérés pour chaque candidat qui les suit, même sans épreuve passée.",
+    )
+    covered_assessments = models.ManyToManyField(
+        "Assessment",
+        verbose_name="épreuves délibérées",
+        blank=True,
+        related_name="deliberations",
+        editable=False,
+        help_text="Les tentatives sur lesquelles ce PV a statué, fixées à sa signature.",
+    )
     opened_at = models.DateTimeField("ouverte le", auto_now_add=True)
     signed_at = models.DateTimeField("signée le", null=True, blank=True)
     published_at = models.DateTimeField("résultats publiés le", null=True, blank=True)
     minutes_pdf = models.FileField("procès-verbal (PDF)", upload_to="pv/", blank=True)
+    # The table the jury signed (candidates, blocs, proposals, decisions,
+    # justifications, capitalised blocs, members), stored at the last
+    # signature: the page and every PV rendered later show exactly this.
+    signed_table = models.JSONField("tableau signé", null=True, blank=True, editable=False)
 
     objects = DeliberationQuerySet.as_manager()
 

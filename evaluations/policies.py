@@ -73,14 +73,20 @@ def signature_refusal(deliberation, seat, *, signed_by):
     return None
 
 
-def rectification_refusal(user, deliberation, *, president, in_force, correction_open):
-    """Why the user may not open a rectifying PV of this deliberation."""
+def rectification_refusal(user, deliberation, *, president, in_force, correction_open, cohort_busy):
+    """Why the user may not open a rectifying PV of this deliberation;
+    `cohort_busy`: another deliberation is open on the same promotion."""
     if not deliberation.is_signed:
         return "Seul un procès-verbal signé se rectifie."
     if not in_force:
         return "Ce procès-verbal a déjà été rectifié : rectifiez le plus récent."
     if correction_open:
         return "Un PV rectificatif de ce procès-verbal est déjà en cours."
+    if cohort_busy:
+        return (
+            "Une délibération est en cours pour cette promotion : signez-la avant d'ouvrir un "
+            "PV rectificatif (une seule délibération ouverte à la fois)."
+        )
     if not roles.is_admin(user) and (president is None or president.user_id != user.pk):
         return "Seul(e) le/la président(e) du jury ou le bureau rectifie un PV."
     return None

@@ -6,16 +6,17 @@ capitalised blocs from PVs in force, and who re-sits what. Reads only.
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
-
 from blocks.models import Bloc, Competence
 from candidates.models import Enrolment
 
 from . import results
 from .models import (
+    Assessment,
     BlocDecision,
     Deliberation,
+    ExamSession,
     Grid,
+    JuryMember,
     Score,
 )
 
@@ -86,19 +87,74 @@ def validated_blocs(enrolments, *, excluding=None):
     return {enrolment.pk: by_candidate[enrolment.candidate_id] for enrolment in enrolments}
 
 
+def earlier_deliberations(deliberation):
+    """Signed deliberations other than this one and the PVs it rectifies: the
+    attempts they decided are no longer presented here."""
+    chain, current = {deliberation.pk}, deliberation
+    while current.rectifies_id:
+        chain.add(current.rectifies_id)
+        current = current.rectifies
+    return Deliberation.objects.signed().exclude(pk__in=chain)
+
+
+def presented_assessments(deliberation, enrolments):
+    """The attempts this deliberation decides on: candidates present at a
+    session that took place (open or closed), in an attempt that no earlier
+    signed PV has decided on."""
+    return (
+        Assessment.objects.filter(
+            enrolment__in=enrolments,
+            present=True,
+            session__status__in=[ExamSession.Status.OPEN, ExamSession.Status.CLOSED],
+        )
+        .exclude(deliberations__in=earlier_deliberations(deliberation))
+        .order_by()
+    )
+
+
+def presented_blocs(deliberation, enrolments):
+    """enrolment id -> ids of the blocs the candidate presented: sat at least
+    one modality of the bloc in an attempt not yet deliberated."""
+    presented = defaultdict(set)
+    for enrolment_id, bloc_id in presented_assessments(deliberation, enrolments).values_list(
+        "enrolment_id", "session__modality__bloc_id"
+    ):
+        presented[enrolment_id].add(bloc_id)
+    return presented
+
+
 @dataclass
 class CandidateRow:
     enrolment: Enrolment
     cells: list  # one BlocCell per bloc of the version
 
+    @property
+    def due_cells(self):
+        return [cell for cell in self.cells if cell.due]
+
 
 @dataclass
 class BlocCell:
     bloc: Bloc
-    due: bool  # to be deliberated here
+    taken: bool  # mandatory, or an optional bloc the candidate chose
+    presented: bool  # sat in an attempt not yet deliberated, or added by the office
     capitalised: bool  # validated before: acquired for good
     result: results.BlocResult | None
     decision: BlocDecision | None
+
+    @property
+    def due(self):
+        """To be decided here: taken, presented, not acquired before."""
+        return self.taken and self.presented and not self.capitalised
+
+    @property
+    def state(self):
+        """capitalised, due, not_presented or not_taken: what the PV says of it."""
+        if self.capitalised:
+            return "capitalised"
+        if not self.taken:
+            return "not_taken"
+        return "due" if self.presented else "not_presented"
 
 
 def deliberation_table(deliberation, *, only=None):
@@ -117,6 +173,8 @@ def deliberation_table(deliberation, *, only=None):
     structure = bloc_structure(version)
     values = submitted_values(enrolments)
     capitalised = validated_blocs(enrolments, excluding=deliberation)
+    presented = presented_blocs(deliberation, enrolments)
+    added = {bloc.pk for bloc in deliberation.added_blocs.all()}
     decisions = {
         (d.enrolment_id, d.bloc_id): d for d in deliberation.decisions.select_related("decided_by")
     }
@@ -125,33 +183,26 @@ def deliberation_table(deliberation, *, only=None):
         chosen = {bloc.pk for bloc in enrolment.optional_blocs.all()}
         cells = []
         for bloc in blocs:
-            taken = not bloc.optional or bloc.pk in chosen
-            acquired = bloc.pk in capitalised[enrolment.pk]
-            result = (
-                results.bloc_result(bloc.pk, structure[bloc.pk], values[enrolment.pk], rules)
-                if taken and not acquired
-                else None
+            decision = decisions.get((enrolment.pk, bloc.pk))
+            cell = BlocCell(
+                bloc=bloc,
+                taken=not bloc.optional or bloc.pk in chosen,
+                # A decision already taken keeps its bloc in scope (a rectifying PV
+                # starts from the decisions of the PV it corrects).
+                presented=bloc.pk in presented[enrolment.pk]
+                or bloc.pk in added
+                or decision is not None,
+                capitalised=bloc.pk in capitalised[enrolment.pk],
+                result=None,
+                decision=decision,
             )
-            cells.append(
-                BlocCell(
-                    bloc=bloc,
-                    due=taken and not acquired,
-                    capitalised=acquired,
-                    result=result,
-                    decision=decisions.get((enrolment.pk, bloc.pk)),
+            if cell.due:
+                cell.result = results.bloc_result(
+                    bloc.pk, structure[bloc.pk], values[enrolment.pk], rules
                 )
-            )
+            cells.append(cell)
         rows.append(CandidateRow(enrolment=enrolment, cells=cells))
     return rows
-
-
-def decision_cell(deliberation, enrolment, bloc):
-    for row in deliberation_table(deliberation, only=enrolment):
-        if row.enrolment.pk == enrolment.pk:
-            for cell in row.cells:
-                if cell.bloc.pk == bloc.pk:
-                    return cell
-    raise ValidationError("Ce bloc n'appartient pas à la certification délibérée.")
 
 
 def missing_decisions(deliberation, *, table=None):
@@ -161,6 +212,103 @@ def missing_decisions(deliberation, *, table=None):
         for cell in row.cells
         if cell.due and cell.decision is None
     ]
+
+
+def frozen_table(deliberation, table):
+    """The table as plain data (what the jury signs, stored at signature):
+    blocs, one row per candidate with a cell per bloc, and the jury's members."""
+    version = deliberation.jury.certification_version
+    blocs = list(version.blocs.order_by("number"))
+    signed_at = {s.member_id: s.signed_at for s in deliberation.signatures.all()}
+    members = deliberation.jury.members.select_related("user").order_by(*JuryMember.SEATING_ORDER)
+    return {
+        "blocs": [
+            {"id": b.pk, "number": b.number, "title": b.title, "optional": b.optional}
+            for b in blocs
+        ],
+        "rows": [
+            {
+                "enrolment": row.enrolment.pk,
+                "candidate": row.enrolment.candidate.full_name,
+                "birth_date": (
+                    row.enrolment.candidate.birth_date.isoformat()
+                    if row.enrolment.candidate.birth_date
+                    else ""
+                ),
+                "cells": [_frozen_cell(cell) for cell in row.cells],
+            }
+            for row in table
+        ],
+        "members": [
+            {
+                "id": member.pk,
+                "name": member.user.get_full_name() or member.user.username,
+                "role": member.get_role_display(),
+                "external": member.external,
+                "organisation": member.organisation,
+                "signed_at": signed_at[member.pk].isoformat() if member.pk in signed_at else "",
+            }
+            for member in members
+        ],
+    }
+
+
+def _frozen_cell(cell):
+    frozen = {
+        "bloc": cell.bloc.pk,
+        "number": cell.bloc.number,
+        "state": cell.state,
+        "proposed_validated": None,
+        "acquired": None,
+        "competences": None,
+        "complete": None,
+        "decision": None,
+        "decision_label": "",
+        "justification": "",
+    }
+    if cell.result is not None:
+        frozen.update(
+            proposed_validated=cell.result.proposed_validated,
+            acquired=cell.result.acquired_count,
+            competences=cell.result.competence_count,
+            complete=cell.result.complete,
+        )
+    if cell.decision is not None:
+        frozen.update(
+            decision=cell.decision.decision,
+            decision_label=cell.decision.get_decision_display(),
+            justification=cell.decision.justification,
+        )
+    return frozen
+
+
+def shown_table(deliberation):
+    """What the deliberation's page and PV show: the table as signed, frozen;
+    while open, the table as it stands."""
+    if deliberation.signed_table is not None:
+        return deliberation.signed_table
+    return frozen_table(deliberation, deliberation_table(deliberation))
+
+
+def bloc_totals(table):
+    """Per bloc: presented (decided here), validated, not validated, adjourned."""
+    totals = {
+        bloc["id"]: {
+            "bloc": bloc,
+            "presented": 0,
+            "validated": 0,
+            "not_validated": 0,
+            "postponed": 0,
+        }
+        for bloc in table["blocs"]
+    }
+    for row in table["rows"]:
+        for cell in row["cells"]:
+            if cell["state"] == "due":
+                totals[cell["bloc"]]["presented"] += 1
+                if cell["decision"]:
+                    totals[cell["bloc"]][cell["decision"]] += 1
+    return list(totals.values())
 
 
 def resit_enrolments(cohort, bloc):

@@ -20,6 +20,7 @@ urlpatterns = [
     path("jurys/<int:pk>/deliberer/", deliberations.jury_open_deliberation, name="jury_open"),
     path("deliberations/<int:pk>/", deliberations.deliberation_detail, name="deliberation"),
     path("deliberations/<int:pk>/decision/", deliberations.deliberation_decide, name="decide"),
+    path("deliberations/<int:pk>/adopter/", deliberations.deliberation_adopt, name="adopt"),
     path("deliberations/<int:pk>/signer/", deliberations.deliberation_sign, name="sign"),
     path("deliberations/<int:pk>/rectifier/", deliberations.deliberation_rectify, name="rectify"),
     path("deliberations/<int:pk>/publier/", deliberations.deliberation_publish, name="publish"),

@@ -18,7 +18,7 @@ from core.roles import ADMIN, JURY_MEMBER, role_required
 from core.views import report_refusal
 
 from .. import deliberations, policies, standings
-from ..forms import DecisionForm, OpenDeliberationForm
+from ..forms import OpenDeliberationForm, RowDecisionForm
 from ..models import Deliberation, Grid, Score
 from .juries import get_jury_for_user, juries_visible_to
 
@@ -38,11 +38,17 @@ def jury_open_deliberation(request, pk):
     jury = get_jury_for_user(request.user, pk)
     form = OpenDeliberationForm(request.POST, jury=jury)
     if not form.is_valid():
-        messages.error(request, "Choisissez une promotion de cette certification.")
+        messages.error(
+            request, "Choisissez une promotion de cette certification et la date de la réunion."
+        )
         return redirect(jury)
     try:
         deliberation = deliberations.open_deliberation(
-            jury, form.cleaned_data["cohort"], by=request.user
+            jury,
+            form.cleaned_data["cohort"],
+            held_on=form.cleaned_data["held_on"],
+            added_blocs=list(form.cleaned_data["added_blocs"]),
+            by=request.user,
         )
     except ValidationError as error:
         report_refusal(request, error)
@@ -62,69 +68,102 @@ def deliberation_detail(request, pk):
     seat = next((member for member in members if member.user_id == request.user.pk), None)
     signatures = list(deliberation.signatures.select_related("member__user"))
     signed_by = {signature.member_id for signature in signatures}
+    rectifications = list(deliberation.rectifications.all())
     rectification = policies.rectification_refusal(
         request.user,
         deliberation,
         president=policies.president_of(members),
         in_force=Deliberation.objects.in_force().filter(pk=deliberation.pk).exists(),
-        correction_open=any(
-            correction.status == Deliberation.Status.OPEN
-            for correction in deliberation.rectifications.all()
-        ),
+        correction_open=any(c.status == Deliberation.Status.OPEN for c in rectifications),
+        cohort_busy=Deliberation.objects.filter(
+            cohort_id=deliberation.cohort_id, status=Deliberation.Status.OPEN
+        ).exists(),
     )
+    can_decide = policies.decision_refusal(deliberation, seat, signed_by=signed_by) is None
+    table = standings.shown_table(deliberation)
+    rows = [
+        {**row, "form": RowDecisionForm(row=row) if can_decide else None} for row in table["rows"]
+    ]
     return render(
         request,
         "evaluations/deliberation.html",
         {
             "deliberation": deliberation,
             "jury": jury,
-            "blocs": jury.certification_version.blocs.order_by("number"),
-            "rows": standings.deliberation_table(deliberation),
-            "can_decide": policies.decision_refusal(deliberation, seat, signed_by=signed_by)
-            is None,
+            "table": table,
+            "rows": rows,
+            "totals": standings.bloc_totals(table),
+            "can_decide": can_decide,
             "can_sign": policies.signature_refusal(deliberation, seat, signed_by=signed_by) is None,
             "signatures": signatures,
-            "choices": DecisionForm.base_fields["decision"].choices,
             "is_admin": roles.is_admin(request.user),
             "can_rectify": rectification is None,
             "rectification_form": rectification_form(),
-            "rectifications": deliberation.rectifications.all(),
+            "rectifications": rectifications,
         },
     )
+
+
+def back_to_row(deliberation, enrolment_id=None):
+    """The deliberation's page, scrolled back to the row the jury was on."""
+    url = deliberation.get_absolute_url()
+    return redirect(f"{url}#row-{enrolment_id}" if enrolment_id else url)
 
 
 @require_POST
 @role_required(JURY_MEMBER)
 def deliberation_decide(request, pk):
+    """Save one candidate's row: every bloc to decide at once."""
     deliberation = get_deliberation_for_user(request.user, pk)
-    form = DecisionForm(request.POST)
-    if form.is_valid():
-        enrolment = get_object_or_404(
-            Enrolment, pk=form.cleaned_data["enrolment"], cohort=deliberation.cohort
+    raw = request.POST.get("enrolment", "")
+    enrolment = get_object_or_404(
+        Enrolment, pk=int(raw) if raw.isdigit() else 0, cohort=deliberation.cohort
+    )
+    table = standings.shown_table(deliberation)
+    row = next((r for r in table["rows"] if r["enrolment"] == enrolment.pk), None)
+    if row is None:
+        raise Http404("Ce candidat n'est pas délibéré ici.")
+    form = RowDecisionForm(request.POST, row=row)
+    if not form.is_valid():
+        messages.error(
+            request, f"{enrolment.candidate} : choisissez une décision pour chaque bloc."
         )
+        return back_to_row(deliberation, enrolment.pk)
+    try:
+        deliberations.record_decisions(
+            deliberation, enrolment=enrolment, choices=form.choices(), user=request.user
+        )
+    except ValidationError as error:
+        messages.error(request, f"{enrolment.candidate} : rien n'est enregistré.")
+        report_refusal(request, error)
+    else:
+        messages.success(request, f"Décisions enregistrées : {enrolment.candidate}.")
+    return back_to_row(deliberation, enrolment.pk)
+
+
+@require_POST
+@role_required(JURY_MEMBER)
+def deliberation_adopt(request, pk):
+    """Adopt the proposals for every bloc still undecided (or one bloc's column)."""
+    deliberation = get_deliberation_for_user(request.user, pk)
+    raw = request.POST.get("bloc", "")
+    bloc = None
+    if raw:
         bloc = get_object_or_404(
             Bloc,
-            pk=form.cleaned_data["bloc"],
+            pk=int(raw) if raw.isdigit() else 0,
             certification_version=deliberation.jury.certification_version,
         )
-        try:
-            deliberations.record_decision(
-                deliberation,
-                enrolment=enrolment,
-                bloc=bloc,
-                decision=form.cleaned_data["decision"],
-                justification=form.cleaned_data["justification"],
-                user=request.user,
-            )
-        except ValidationError as error:
-            report_refusal(request, error)
-        else:
-            messages.success(
-                request, f"Décision enregistrée : {enrolment.candidate}, bloc {bloc.number}."
-            )
+    try:
+        count = deliberations.adopt_proposals(deliberation, user=request.user, bloc=bloc)
+    except ValidationError as error:
+        report_refusal(request, error)
     else:
-        messages.error(request, "Choisissez une décision.")
-    return redirect(deliberation)
+        where = f" du bloc {bloc.number}" if bloc else ""
+        messages.success(
+            request, f"Propositions{where} adoptées : {count} décision(s) enregistrée(s)."
+        )
+    return back_to_row(deliberation)
 
 
 @require_POST
