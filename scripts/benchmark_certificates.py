@@ -39,7 +39,12 @@ from candidates.models import Candidate, Cohort, Enrolment  # noqa: E402
 from certification.rendering import certificate_html, render_html  # noqa: E402
 from certification.services import issue_bloc_certificate  # noqa: E402
 from core import roles  # noqa: E402
-from evaluations.deliberations import open_deliberation, record_decision, sign_minutes  # noqa: E402
+from evaluations.deliberations import (  # noqa: E402
+    open_deliberation,
+    publish_results,
+    record_decision,
+    sign_minutes,
+)
 from evaluations.juries import add_member, create_jury, declare_independence  # noqa: E402
 from evaluations.models import BlocDecision  # noqa: E402
 
@@ -88,22 +93,21 @@ def build(count):
     add_member(jury, user=member, role="member", external=True, by=None)
     for seat in jury.members.all():
         declare_independence(seat, user=seat.user)
-    deliberation = open_deliberation(jury, cohort, by=None)
     bloc1 = version.blocs.get(number=1)
+    # No exam here: the office adds bloc 1 to the deliberation for everyone.
+    deliberation = open_deliberation(jury, cohort, added_blocs=[bloc1], by=None)
     for enrolment in cohort.enrolments.all():
-        for bloc in version.blocs.filter(optional=False):
-            record_decision(
-                deliberation,
-                enrolment=enrolment,
-                bloc=bloc,
-                decision=BlocDecision.Decision.VALIDATED
-                if bloc == bloc1
-                else BlocDecision.Decision.NOT_VALIDATED,
-                justification="Banc d'essai." if bloc == bloc1 else "",
-                user=member,
-            )
+        record_decision(
+            deliberation,
+            enrolment=enrolment,
+            bloc=bloc1,
+            decision=BlocDecision.Decision.VALIDATED,
+            justification="Banc d'essai.",
+            user=member,
+        )
     sign_minutes(deliberation, user=member)
     sign_minutes(deliberation, user=president)
+    publish_results(deliberation, by=None)
     return list(deliberation.decisions.filter(bloc=bloc1))
 
 

@@ -60,6 +60,9 @@ def test_demo_data_survives_the_move_of_the_audit_log(referential):
     after = rows_per_table()
     assert after.pop("core_auditevent") == before.pop("blocks_auditevent")
     assert after.pop("candidates_pendingimport") == 0
+    assert after.pop("evaluations_deliberation_added_blocs") == 0
+    # The signed PV's attempts, recorded by the migration from its decisions.
+    assert after.pop("evaluations_deliberation_covered_assessments") > 0
     assert after == before
     assert audit_rows("core_auditevent") == events
     assert AuditEvent.objects.count() == len(events)  # the model reads the moved table

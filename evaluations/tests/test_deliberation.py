@@ -2,6 +2,7 @@
 rectification, publication, and their pages. Long on purpose: one class per
 stage of a deliberation, sharing the fixtures of evaluations/tests/fixtures.py."""
 
+import datetime
 import io
 import re
 
@@ -10,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 
 from candidates.models import Enrolment
@@ -426,17 +428,21 @@ class TestPages:
     ):
         client = login(second_jury_member)
         decide = reverse("evaluations:decide", args=[deliberation.pk])
-        refused = client.post(
-            decide,
-            {"enrolment": scored.pk, "bloc": bloc(scored, 2).pk, "decision": "validated"},
-            follow=True,
-        )
-        assert "justification écrite est obligatoire" in refused.content.decode()
-        for number, decision in ((1, "validated"), (2, "not_validated"), (3, "validated")):
-            client.post(
-                decide,
-                {"enrolment": scored.pk, "bloc": bloc(scored, number).pk, "decision": decision},
-            )
+        row = {
+            "enrolment": scored.pk,
+            **{f"decision_{bloc(scored, number).pk}": "validated" for number in (1, 2, 3)},
+        }
+        refused = client.post(decide, row, follow=True)
+        assert "Bloc 2 : La décision s&#x27;écarte de la proposition" in refused.content.decode()
+        assert not deliberation.decisions.exists()  # the row is written whole or not at all
+        row[f"decision_{bloc(scored, 2).pk}"] = "not_validated"
+        saved = client.post(decide, row, follow=True)
+        assert "Décisions enregistrées : Petit Emma Louise." in saved.content.decode()
+        assert dict(deliberation.decisions.values_list("bloc__number", "decision")) == {
+            1: "validated",
+            2: "not_validated",
+            3: "validated",
+        }
         client.post(reverse("evaluations:sign", args=[deliberation.pk]))
         with django_capture_on_commit_callbacks(execute=True):
             login(jury_member).post(reverse("evaluations:sign", args=[deliberation.pk]))
@@ -548,11 +554,24 @@ class TestJuryOffice:
         assert jury.members.get(user=jury_member).has_declared
         assert not jury.members.get(user=second_jury_member).has_declared
         assert login(admin_user).post(declare).status_code == 403
+        open_url = reverse("evaluations:jury_open", args=[jury.pk])
+        missing_date = login(admin_user).post(open_url, {"cohort": cohort.pk}, follow=True)
+        assert "la date de la réunion" in missing_date.content.decode()
+        tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+        future = login(admin_user).post(
+            open_url, {"cohort": cohort.pk, "held_on": tomorrow.isoformat()}, follow=True
+        )
+        assert "ne peut pas être dans le futur" in future.content.decode()
+        assert not jury.deliberations.exists()
+        bloc2 = referential.blocs.get(number=2)
         response = login(admin_user).post(
-            reverse("evaluations:jury_open", args=[jury.pk]), {"cohort": cohort.pk}
+            open_url,
+            {"cohort": cohort.pk, "held_on": "2026-11-20", "added_blocs": [bloc2.pk]},
         )
         deliberation = jury.deliberations.get()
         assert response.url == deliberation.get_absolute_url()
+        assert deliberation.held_on == datetime.date(2026, 11, 20)
+        assert list(deliberation.added_blocs.all()) == [bloc2]
 
     def test_an_unlawful_jury_cannot_be_opened_from_its_page(
         self, login, admin_user, referential, jury_member, cohort
@@ -569,7 +588,9 @@ class TestJuryOffice:
         assert "Composition incomplète : ce jury ne peut pas délibérer." in page
         assert "Composition conforme" not in page
         response = login(admin_user).post(
-            reverse("evaluations:jury_open", args=[jury.pk]), {"cohort": cohort.pk}, follow=True
+            reverse("evaluations:jury_open", args=[jury.pk]),
+            {"cohort": cohort.pk, "held_on": timezone.localdate().isoformat()},
+            follow=True,
         )
         assert "collégial" in response.content.decode()
         assert not jury.deliberations.exists()

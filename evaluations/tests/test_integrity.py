@@ -115,14 +115,21 @@ def test_conflicts_cover_experts_and_earlier_cohorts(jury, cohort, candidate, re
 
 def test_malformed_decision_posts_do_not_crash(login, deliberation, scored, second_jury_member):
     url = reverse("evaluations:decide", args=[deliberation.pk])
+    row = f"{deliberation.get_absolute_url()}#row-{scored.pk}"
     client = login(second_jury_member)
-    # An incomplete or unreadable form: back to the deliberation, with a message.
-    for data in ({}, {"enrolment": "x", "bloc": "y", "decision": "validated"}):
+    blocs = [bloc(scored, number) for number in (1, 2, 3)]
+    complete = {f"decision_{b.pk}": "validated" for b in blocs}
+    complete[f"justification_{blocs[1].pk}"] = "Soutenance remarquable."
+    # A decision missing or unknown on the row: back to the row, with a message.
+    for data in (
+        {"enrolment": scored.pk},
+        {**complete, "enrolment": scored.pk, f"decision_{blocs[0].pk}": "peut-être"},
+    ):
         response = client.post(url, data)
-        assert (response.status_code, response.url) == (302, deliberation.get_absolute_url())
-        page = client.get(response.url).content.decode()
-        assert "Choisissez une décision." in page
-    # A bloc or a candidate that does not exist, or a candidate of another cohort: 404.
+        assert (response.status_code, response.url) == (302, row)
+        page = client.get(deliberation.get_absolute_url()).content.decode()
+        assert "Petit Emma Louise : choisissez une décision pour chaque bloc." in page
+    # A candidate that does not exist, unreadable, or of another cohort: 404.
     elsewhere = Cohort.objects.create(
         name="Promotion voisine",
         certification_version=deliberation.cohort.certification_version,
@@ -130,13 +137,14 @@ def test_malformed_decision_posts_do_not_crash(login, deliberation, scored, seco
         end_date=deliberation.cohort.end_date,
     )
     stranger = enrol(make_candidate(70), elsewhere, access_route="vae", by=None)
-    for data in (
-        {"enrolment": scored.pk, "bloc": 999999, "decision": "validated"},
-        {"enrolment": 999999, "bloc": bloc(scored, 1).pk, "decision": "validated"},
-        {"enrolment": stranger.pk, "bloc": bloc(scored, 1).pk, "decision": "validated"},
-    ):
-        assert client.post(url, data).status_code == 404, data
-    assert not BlocDecision.objects.exists()
+    for enrolment in (999999, "x", "", stranger.pk):
+        assert client.post(url, {**complete, "enrolment": enrolment}).status_code == 404
+    # A bloc that is not the row's is ignored, never decided.
+    response = client.post(
+        url, {**complete, "enrolment": scored.pk, "decision_999999": "validated"}
+    )
+    assert response.url == row
+    assert sorted(BlocDecision.objects.values_list("bloc__number", flat=True)) == [1, 2, 3]
 
 
 def test_every_member_signs_the_pv_experts_included(

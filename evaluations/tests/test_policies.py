@@ -52,7 +52,12 @@ def test_rectification_by_the_president_or_the_office_of_the_pv_in_force(
     admin_user, jury_member, second_jury_member
 ):
     president = seat(role=JuryMember.Role.PRESIDENT, user_id=jury_member.pk)
-    lawful = {"president": president, "in_force": True, "correction_open": False}
+    lawful = {
+        "president": president,
+        "in_force": True,
+        "correction_open": False,
+        "cohort_busy": False,
+    }
     assert policies.rectification_refusal(jury_member, SIGNED, **lawful) is None
     assert policies.rectification_refusal(admin_user, SIGNED, **lawful) is None
     assert "président(e) du jury ou le bureau" in policies.rectification_refusal(
@@ -66,6 +71,9 @@ def test_rectification_by_the_president_or_the_office_of_the_pv_in_force(
     )
     assert "déjà en cours" in policies.rectification_refusal(
         jury_member, SIGNED, **{**lawful, "correction_open": True}
+    )
+    assert "une seule délibération ouverte à la fois" in policies.rectification_refusal(
+        jury_member, SIGNED, **{**lawful, "cohort_busy": True}
     )
 
 

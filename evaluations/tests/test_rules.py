@@ -240,7 +240,7 @@ def test_refusing_a_proposed_bloc_needs_a_justification(
             user=second_jury_member,
         )
 
-    assert refused.value.messages == [UNJUSTIFIED]
+    assert refused.value.messages == [f"Bloc 1 : {UNJUSTIFIED}"]
     assert not BlocDecision.objects.exists()
     assert events("evaluations.decision.recorded") == 0
     stored = record_decision(
@@ -259,18 +259,21 @@ def test_refusing_a_proposed_bloc_without_justification_through_the_page(
 ):
     url = reverse("evaluations:decide", args=[deliberation.pk])
 
+    bloc1, bloc3 = bloc(scored, 1), bloc(scored, 3)
     response = login(second_jury_member).post(
         url,
         {
             "enrolment": scored.pk,
-            "bloc": bloc(scored, 1).pk,
-            "decision": NOT_VALIDATED,
-            "justification": "  ",
+            f"decision_{bloc1.pk}": NOT_VALIDATED,
+            f"justification_{bloc1.pk}": "  ",
+            f"decision_{bloc(scored, 2).pk}": NOT_VALIDATED,
+            f"decision_{bloc3.pk}": VALIDATED,
         },
         follow=True,
     )
 
-    assert response.redirect_chain == [(deliberation.get_absolute_url(), 302)]
+    # Back to the candidate's row; nothing of the row is written, bloc 3 neither.
+    assert response.redirect_chain == [(f"{deliberation.get_absolute_url()}#row-{scored.pk}", 302)]
     assert response.status_code == 200
     page = response.content.decode()
     assert "une justification écrite est obligatoire (elle figurera au procès-verbal)." in page
@@ -318,8 +321,9 @@ def test_a_bloc_withdrawn_by_a_rectifying_pv_is_no_longer_acquired(
     resit = open_session("M1.2", cohort, [trainer]).assessments.get()
     assert (resit.enrolment, resit.attempt) == (scored, 2)
     cells = deliberation_table(open_deliberation(jury, cohort, by=None))[0].cells
+    # Bloc 1 is presented again (the re-sit); bloc 2, decided and not sat again, is not.
     assert [(c.bloc.number, c.capitalised, c.due) for c in cells[:3]] == [
         (1, False, True),
-        (2, False, True),
+        (2, False, False),
         (3, True, False),
     ]
