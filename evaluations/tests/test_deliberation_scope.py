@@ -5,9 +5,12 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from candidates.models import Enrolment
+from blocks.tests.factories import grown_referential
+from candidates.models import Cohort, Enrolment
 from candidates.services import enrol, withdraw
 from candidates.tests.factories import fill_cohort, make_candidate
 from core.models import AuditEvent
@@ -21,7 +24,7 @@ from evaluations.deliberations import (
 from evaluations.models import BlocDecision
 from evaluations.sessions import set_presence
 from evaluations.standings import deliberation_table, shown_table
-from evaluations.tests.factories import bloc, fill, open_session, sign_all, sit_bloc
+from evaluations.tests.factories import another_jury, bloc, fill, open_session, sign_all, sit_bloc
 
 pytestmark = pytest.mark.django_db
 
@@ -269,3 +272,37 @@ def test_the_jury_meets_on_a_real_day(bloc1_only, jury):
         open_deliberation(jury, bloc1_only, held_on=tomorrow, by=None)
     held = open_deliberation(jury, bloc1_only, held_on=datetime.date(2026, 11, 2), by=None)
     assert held.held_on == datetime.date(2026, 11, 2)
+
+
+def test_the_page_asks_as_many_queries_for_six_blocs_and_ten_candidates(
+    login, bloc1_only, candidate, trainer, jury, jury_member, second_jury_member
+):
+    """One candidate sat one bloc of a four-bloc version, against ten candidates
+    who sat three blocs of a six-bloc version with more of everything."""
+
+    def queries(deliberation):
+        client = login(second_jury_member)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(deliberation.get_absolute_url()).status_code == 200
+        return len(captured)
+
+    small = open_deliberation(jury, bloc1_only, by=None)
+    small_count = queries(small)
+    small.delete()
+
+    grown = grown_referential("grande")
+    cohort = Cohort.objects.create(
+        name="Grande promotion",
+        certification_version=grown,
+        start_date=datetime.date(2026, 9, 1),
+        end_date=datetime.date(2027, 6, 30),
+    )
+    cohort.trainers.add(trainer)
+    fill_cohort(cohort, 10, start=500)
+    big_jury = another_jury(grown, jury_member, second_jury_member, name="Grand jury")
+    for number in (1, 3, 5):
+        sit_bloc(cohort, number, 2, trainer=trainer, jury=big_jury)
+    big = open_deliberation(big_jury, cohort, by=None)
+    adopt_proposals(big, user=second_jury_member, bloc=grown.blocs.get(number=3))
+    assert len(shown_table(big)["blocs"]) == 6
+    assert queries(big) == small_count
