@@ -191,6 +191,8 @@ class RowDecisionForm(forms.Form):
     belong to the row's form through their `form` attribute."""
 
     def __init__(self, *args, row, **kwargs):
+        # Many rows on one page: each its own element ids.
+        kwargs.setdefault("auto_id", f"id_row{row['enrolment']}_%s")
         super().__init__(*args, **kwargs)
         self.row = row
         form_id = f"row-form-{row['enrolment']}"
