@@ -33,6 +33,12 @@ class CertificateQuerySet(models.QuerySet):
     def valid(self):
         return self.filter(status=Certificate.Status.VALID)
 
+    def public(self):
+        """What the holder and the public may see: certificates of a PV whose
+        results were published. Issuing requires it; this also keeps out any
+        certificate issued before that rule."""
+        return self.filter(deliberation__published_at__isnull=False)
+
 
 class Certificate(models.Model):
     class Kind(models.TextChoices):
@@ -128,7 +134,9 @@ class Certificate(models.Model):
 
 
 class PrintJob(models.Model):
-    """The office's printing of every certificate a signed deliberation makes due."""
+    """The office's printing of every certificate a published PV in force makes
+    due: `total` is what was due when it ran, `done` what it issued, and
+    `certificates`, its PDF and its ZIP hold exactly those."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "En attente"

@@ -1,5 +1,6 @@
-"""Printing for the office: every certificate a signed deliberation makes due,
-generated in a background task that takes ids, then one merged PDF and a ZIP."""
+"""Printing for the office: every certificate a published PV in force makes
+due, issued in a background task that takes ids, then one merged PDF and a ZIP
+of exactly those certificates."""
 
 import io
 import zipfile
@@ -16,30 +17,35 @@ from blocks.models import Bloc
 from candidates.models import Enrolment
 from core.audit import Action, record_event
 from evaluations.models import BlocDecision, Deliberation
-from evaluations.standings import validated_blocs
 
 from .models import Certificate, PrintJob
 from .services import (
     due_bloc_decisions,
+    effective_validations,
     issue_bloc_certificate,
     issue_title_certificate,
+    refuse_unless_effective,
     store_pdf,
 )
 
 
 def due_titles(deliberation):
-    """Enrolments of the deliberation whose title is due and not yet issued:
-    every mandatory bloc validated, across deliberations (capitalisation)."""
+    """Enrolments whose title is due and not yet issued, and cites `deliberation`."""
     return due_titles_by_deliberation([deliberation])[deliberation.pk]
 
 
 def due_titles_by_deliberation(deliberations):
     """deliberation id -> its enrolments whose title is due, for any number of
-    deliberations in a fixed number of queries (the office's certificates page)."""
-    holders = Certificate.objects.valid().filter(kind=Certificate.Kind.TITLE)
+    published PVs in force, in a fixed number of queries (the office's
+    certificates page). Due: every mandatory bloc validated by published PVs in
+    force, across deliberations (capitalisation), and no title issued yet (a
+    revoked one is issued again only explicitly). Each title is listed under
+    one PV only, the one it will cite: the latest that validated a bloc of the
+    candidate."""
+    titled = Certificate.objects.filter(kind=Certificate.Kind.TITLE).values("candidate")
     decided = (
         BlocDecision.objects.filter(deliberation__in=deliberations, enrolment__status="enrolled")
-        .exclude(enrolment__candidate__in=holders.values("candidate"))
+        .exclude(enrolment__candidate__in=titled)
         .values_list("deliberation_id", "enrolment_id")
         .distinct()
     )
@@ -55,29 +61,38 @@ def due_titles_by_deliberation(deliberations):
         optional=False,
     ).values_list("certification_version_id", "pk"):
         mandatory[version_id].add(bloc_id)
-    acquired = validated_blocs(enrolments)
-    return {
-        deliberation.pk: [
-            enrolment
-            for enrolment in enrolments
-            if enrolment.pk in enrolment_ids[deliberation.pk]
-            and mandatory[deliberation.jury.certification_version_id] <= acquired[enrolment.pk]
-        ]
-        for deliberation in deliberations
-    }
+    validations = effective_validations(enrolments)
+    due = defaultdict(list)
+    for enrolment in enrolments:
+        acquired, cited = validations[enrolment.pk]
+        if (
+            enrolment.pk in enrolment_ids[cited]
+            and mandatory[enrolment.cohort.certification_version_id] <= acquired
+        ):
+            due[cited].append(enrolment)
+    return {deliberation.pk: due[deliberation.pk] for deliberation in deliberations}
+
+
+def due_count():
+    """How many certificates (blocs and titles) the published PVs in force make
+    due: the office dashboard's figure, the sum of the certificates page's lists."""
+    deliberations = list(Deliberation.objects.effective().select_related("jury"))
+    titles = due_titles_by_deliberation(deliberations)
+    return due_bloc_decisions().count() + sum(len(due) for due in titles.values())
 
 
 def start_print_job(deliberation, *, by, enqueue=True):
     """Create the job; with `enqueue`, the task runs it after commit (inline or
-    by a worker, depending on the task backend)."""
-    if not Deliberation.objects.in_force().filter(pk=deliberation.pk).exists():
-        raise ValidationError("Seul un procès-verbal signé et en vigueur donne lieu à impression.")
-    with transaction.atomic():
-        job = PrintJob.objects.create(
-            deliberation=deliberation,
-            created_by=by,
-            total=due_bloc_decisions(deliberation).count() + len(due_titles(deliberation)),
+    by a worker, depending on the task backend). Only a published PV in force
+    prints, and only when it makes a certificate due."""
+    refuse_unless_effective(deliberation)
+    total = due_bloc_decisions(deliberation).count() + len(due_titles(deliberation))
+    if not total:
+        raise ValidationError(
+            "Aucun certificat n'est à délivrer pour ce procès-verbal : rien à imprimer."
         )
+    with transaction.atomic():
+        job = PrintJob.objects.create(deliberation=deliberation, created_by=by, total=total)
         record_event(actor=by, action=Action.PRINT_REQUESTED, target=job)
         job_id = job.pk
         if enqueue:
@@ -87,20 +102,23 @@ def start_print_job(deliberation, *, by, enqueue=True):
 
 @task()
 def print_certificates(job_id):
-    """Issue what is due (each certificate in its own transaction), then bundle."""
-    job = PrintJob.objects.select_related("deliberation", "created_by").get(pk=job_id)
-    PrintJob.objects.filter(pk=job_id).update(status=PrintJob.Status.RUNNING)
+    """Issue what is due (each certificate in its own transaction), then bundle
+    exactly those: the job's count, its PDF and its ZIP hold the same
+    certificates. What was issued before (by hand, by an earlier job) is not
+    printed again; it stays downloadable on its own page."""
+    job = PrintJob.objects.select_related("deliberation__jury", "created_by").get(pk=job_id)
+    decisions = list(due_bloc_decisions(job.deliberation))
+    titles = due_titles(job.deliberation)
+    # What is due now: another issue may have happened since the job was asked for.
+    PrintJob.objects.filter(pk=job_id).update(
+        status=PrintJob.Status.RUNNING, total=len(decisions) + len(titles), done=0
+    )
     try:
-        for decision in due_bloc_decisions(job.deliberation):
-            issue_bloc_certificate(decision, by=job.created_by)
-            _one_more(job)
-        for enrolment in due_titles(job.deliberation):
-            issue_title_certificate(enrolment, by=job.created_by)
-            _one_more(job)
-        certificates = list(
-            Certificate.objects.valid().filter(deliberation=job.deliberation).order_by("sequence")
-        )
-        job.certificates.set(certificates)
+        for decision in decisions:
+            _one_more(job, issue_bloc_certificate(decision, by=job.created_by))
+        for enrolment in titles:
+            _one_more(job, issue_title_certificate(enrolment, by=job.created_by))
+        certificates = job.certificates.order_by("year", "sequence")
         _bundle(job, [store_pdf(certificate.pk) for certificate in certificates])
         PrintJob.objects.filter(pk=job_id).update(status=PrintJob.Status.DONE)
     except ValidationError as error:
@@ -115,7 +133,8 @@ def print_certificates(job_id):
         raise
 
 
-def _one_more(job):
+def _one_more(job, certificate):
+    job.certificates.add(certificate)
     PrintJob.objects.filter(pk=job.pk).update(done=F("done") + 1)
 
 

@@ -4,7 +4,6 @@ Everything printed comes from the certificate's frozen mentions, so that a
 re-render (never needed in normal use) would print the same text."""
 
 import base64
-import datetime
 
 import segno
 from django.conf import settings
@@ -19,16 +18,13 @@ def qr_data_uri(url):
 
 
 def certificate_html(certificate):
-    mentions = certificate.mentions
+    """Dates are frozen as ISO strings and printed in French by the template
+    (« 1er décembre 2026 »)."""
     return render_to_string(
         "certification/certificate_pdf.html",
         {
             "certificate": certificate,
-            "m": mentions,
-            "issue_date": datetime.date.fromisoformat(mentions["issue_date"]),
-            "jury_date": datetime.date.fromisoformat(mentions["jury_date"]),
-            "birth_date": datetime.date.fromisoformat(mentions["holder_birth_date"]),
-            "decision_date": datetime.date.fromisoformat(mentions["registration_decision_date"]),
+            "m": certificate.mentions,
             "verification_url": certificate.public_url,
             "qr": qr_data_uri(certificate.public_url),
         },

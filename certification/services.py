@@ -6,6 +6,7 @@ under a lock and a unique constraint; the PDF is rendered after commit
 """
 
 import secrets
+from collections import defaultdict
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -66,8 +67,11 @@ def gather_mentions(*, candidate, deliberation, bloc=None, validated=(), issue_d
             else f"{candidate.birth_commune} ({candidate.birth_insee_code})"
         ),
         "jury_name": deliberation.jury.name,
-        "jury_date": deliberation.jury.date.isoformat(),
+        # The decision a certificate rests on: the PV's number and the day it was
+        # signed (not the day planned for the jury). Older certificates froze
+        # "jury_date" instead; the templates still read it.
         "minutes_number": deliberation.pk,
+        "minutes_signed_on": signature_date(deliberation).isoformat(),
         "issue_place": version.issue_place,
         "issue_date": issue_date.isoformat(),
         "signatory_name": version.signatory_name,
@@ -88,6 +92,15 @@ def gather_mentions(*, candidate, deliberation, bloc=None, validated=(), issue_d
             {"number": b.number, "title": b.title, "optional": b.optional} for b in validated
         ]
     return mentions
+
+
+def signature_date(deliberation):
+    return timezone.localdate(deliberation.signed_at)
+
+
+def issue_date_for(deliberation):
+    """Today, never before the signature of the PV the certificate cites."""
+    return max(timezone.localdate(), signature_date(deliberation))
 
 
 def missing_mentions(mentions):
@@ -155,8 +168,42 @@ def _lock_holder(candidate_id):
     return Candidate.objects.select_for_update().get(pk=candidate_id)
 
 
+NOT_IN_FORCE = "La décision ne vient pas d'un procès-verbal signé en vigueur."
+NOT_PUBLISHED = (
+    "Les résultats de ce procès-verbal ne sont pas encore publiés : aucun certificat n'est "
+    "délivré avant leur publication."
+)
+
+
+def refuse_unless_effective(deliberation):
+    """Only a published PV in force gives certificates (Deliberation.objects.effective())."""
+    if Deliberation.objects.effective().filter(pk=deliberation.pk).exists():
+        return
+    if deliberation.is_signed and deliberation.published_at is None:
+        raise ValidationError(NOT_PUBLISHED)
+    raise ValidationError(NOT_IN_FORCE)
+
+
+def _refuse_if_certified(candidate, bloc):
+    """One valid certificate per bloc; after a revocation, a new one is only
+    issued by an explicit, reasoned act (issue_again)."""
+    certificates = Certificate.objects.filter(candidate=candidate, bloc=bloc)
+    existing = certificates.valid().first()
+    if existing is not None:
+        raise ValidationError(
+            f"Un certificat valide existe déjà pour ce bloc : n° {existing.number}."
+        )
+    revoked = certificates.filter(status=Certificate.Status.REVOKED).order_by("-sequence").first()
+    if revoked is not None:
+        raise ValidationError(
+            f"Le certificat n° {revoked.number} de ce bloc a été révoqué : un nouveau certificat "
+            "ne se délivre que par « Délivrer à nouveau », avec un motif, depuis la page du "
+            "certificat révoqué."
+        )
+
+
 def issue_bloc_certificate(decision, *, by):
-    """Issue the certificate of a bloc validated in a signed deliberation in force."""
+    """Issue the certificate of a bloc validated in a published PV in force."""
     with transaction.atomic():
         decision = BlocDecision.objects.select_related(
             "enrolment", "bloc", "deliberation__jury__certification_version"
@@ -169,18 +216,13 @@ def issue_bloc_certificate(decision, *, by):
             )
         if not decision.enrolment.is_active:
             raise ValidationError("Le candidat a été retiré de la promotion : aucun certificat.")
-        if not Deliberation.objects.in_force().filter(pk=decision.deliberation_id).exists():
-            raise ValidationError("La décision ne vient pas d'un procès-verbal signé en vigueur.")
-        existing = Certificate.objects.valid().filter(candidate=candidate, bloc=decision.bloc)
-        if existing.exists():
-            raise ValidationError(
-                f"Un certificat valide existe déjà pour ce bloc : n° {existing.get().number}."
-            )
+        refuse_unless_effective(decision.deliberation)
+        _refuse_if_certified(candidate, decision.bloc)
         mentions = gather_mentions(
             candidate=candidate,
             deliberation=decision.deliberation,
             bloc=decision.bloc,
-            issue_date=timezone.localdate(),
+            issue_date=issue_date_for(decision.deliberation),
         )
         return _create(
             kind=Certificate.Kind.BLOC,
@@ -194,42 +236,107 @@ def issue_bloc_certificate(decision, *, by):
         )
 
 
+def effective_validations(enrolments):
+    """enrolment id -> (bloc ids validated, the PV to cite for the title), from
+    published PVs in force only (capitalisation across deliberations): the
+    cited PV is the latest signed one that validated a bloc of the candidate in
+    the enrolment's version. One query."""
+    enrolments = list(enrolments)
+    rows = (
+        BlocDecision.objects.filter(
+            deliberation__in=Deliberation.objects.effective(),
+            decision=BlocDecision.Decision.VALIDATED,
+            enrolment__candidate__in={enrolment.candidate_id for enrolment in enrolments},
+        )
+        .values_list(
+            "enrolment__candidate_id",
+            "bloc_id",
+            "deliberation__jury__certification_version_id",
+            "deliberation__signed_at",
+            "deliberation_id",
+        )
+        .order_by("deliberation__signed_at", "deliberation_id")
+    )
+    blocs, latest = defaultdict(set), {}
+    for candidate_id, bloc_id, version_id, _, deliberation_id in rows:
+        blocs[candidate_id].add(bloc_id)
+        latest[(candidate_id, version_id)] = deliberation_id  # rows come oldest first
+    return {
+        enrolment.pk: (
+            blocs[enrolment.candidate_id],
+            latest.get((enrolment.candidate_id, enrolment.cohort.certification_version_id)),
+        )
+        for enrolment in enrolments
+    }
+
+
 def title_status(enrolment):
-    """(due, validated blocs, deliberation that completed it) for the title:
-    due once every mandatory bloc is validated, across deliberations."""
+    """(due, validated blocs, PV to cite) for the title: due once every
+    mandatory bloc is validated by published PVs in force, across deliberations."""
     version = enrolment.cohort.certification_version
-    acquired = validated_blocs(type(enrolment).objects.filter(pk=enrolment.pk))[enrolment.pk]
+    acquired, cited = effective_validations([enrolment])[enrolment.pk]
     blocs = list(version.blocs.order_by("number"))
     validated = [bloc for bloc in blocs if bloc.pk in acquired]
     due = all(bloc.pk in acquired for bloc in blocs if not bloc.optional)
-    latest = (
+    deliberation = (
+        Deliberation.objects.select_related("jury__certification_version").get(pk=cited)
+        if cited
+        else None
+    )
+    return due, validated, deliberation
+
+
+def _refuse_title_unless_due(enrolment, due):
+    if due:
+        return
+    # Validated by signed PVs whose results are not published yet: say so.
+    enrolments = type(enrolment).objects.filter(pk=enrolment.pk)
+    signed = validated_blocs(enrolments)[enrolment.pk]
+    mandatory = enrolment.cohort.certification_version.blocs.filter(optional=False)
+    unpublished = (
         Deliberation.objects.in_force()
         .filter(
-            jury__certification_version=version,
+            published_at__isnull=True,
             decisions__enrolment__candidate_id=enrolment.candidate_id,
             decisions__decision=BlocDecision.Decision.VALIDATED,
         )
         .order_by("-signed_at")
         .first()
     )
-    return due, validated, latest
+    if unpublished is not None and set(mandatory.values_list("pk", flat=True)) <= signed:
+        raise ValidationError(
+            f"Les résultats du procès-verbal n° {unpublished.pk} ne sont pas encore publiés : "
+            "le titre n'est délivré qu'après leur publication."
+        )
+    raise ValidationError(
+        "Le titre n'est délivré que lorsque tous les blocs obligatoires sont validés."
+    )
+
+
+def _refuse_if_titled(candidate):
+    titles = Certificate.objects.filter(candidate=candidate, kind=Certificate.Kind.TITLE)
+    if titles.valid().exists():
+        raise ValidationError("Un parchemin valide du titre existe déjà pour ce candidat.")
+    revoked = titles.filter(status=Certificate.Status.REVOKED).order_by("-sequence").first()
+    if revoked is not None:
+        raise ValidationError(
+            f"Le parchemin n° {revoked.number} a été révoqué : un nouveau parchemin ne se "
+            "délivre que par « Délivrer à nouveau », avec un motif, depuis la page du "
+            "parchemin révoqué."
+        )
 
 
 def issue_title_certificate(enrolment, *, by):
     with transaction.atomic():
         candidate = _lock_holder(enrolment.candidate_id)
         due, validated, deliberation = title_status(enrolment)
-        if not due:
-            raise ValidationError(
-                "Le titre n'est délivré que lorsque tous les blocs obligatoires sont validés."
-            )
-        if Certificate.objects.valid().filter(candidate=candidate, kind="title").exists():
-            raise ValidationError("Un parchemin valide du titre existe déjà pour ce candidat.")
+        _refuse_title_unless_due(enrolment, due)
+        _refuse_if_titled(candidate)
         mentions = gather_mentions(
             candidate=candidate,
             deliberation=deliberation,
             validated=validated,
-            issue_date=timezone.localdate(),
+            issue_date=issue_date_for(deliberation),
         )
         return _create(
             kind=Certificate.Kind.TITLE,
@@ -262,43 +369,51 @@ def revoke_certificate(certificate, *, reason, by):
     return certificate
 
 
+def _current_grounds(old, candidate, *, bloc_gone, title_gone):
+    """(deliberation, decision, mentions) of a new certificate for what `old`
+    attested, from the published PVs in force today and the holder's current
+    identity; refused with `bloc_gone` / `title_gone` when the jury no longer
+    validates it."""
+    if old.kind == Certificate.Kind.BLOC:
+        decision = backing_decision(old)
+        if decision is None:
+            raise ValidationError(bloc_gone)
+        deliberation = decision.deliberation
+        mentions = gather_mentions(
+            candidate=candidate,
+            deliberation=deliberation,
+            bloc=old.bloc,
+            issue_date=issue_date_for(deliberation),
+        )
+        return deliberation, decision, mentions
+    due, validated, deliberation = title_status(old.enrolment)
+    if not due:
+        raise ValidationError(title_gone)
+    mentions = gather_mentions(
+        candidate=candidate,
+        deliberation=deliberation,
+        validated=validated,
+        issue_date=issue_date_for(deliberation),
+    )
+    return deliberation, None, mentions
+
+
 def reissue_certificate(certificate, *, by):
     """A new certificate from the holder's current identity (after a correction);
     the old one is marked superseded and points to the new one."""
     with transaction.atomic():
-        _lock_holder(certificate.candidate_id)
+        candidate = _lock_holder(certificate.candidate_id)
         old = Certificate.objects.select_for_update().get(pk=certificate.pk)
         if old.status != Certificate.Status.VALID:
             raise ValidationError("Seul un certificat valide peut être réédité.")
-        candidate = Candidate.objects.get(pk=old.candidate_id)
-        decision = old.decision
-        if old.kind == Certificate.Kind.BLOC:
-            decision = backing_decision(old)
-            if decision is None:
-                raise ValidationError(
-                    "Ce bloc n'est plus validé par un procès-verbal en vigueur : le certificat "
-                    "se révoque, il ne se réédite pas."
-                )
-            deliberation = decision.deliberation
-            mentions = gather_mentions(
-                candidate=candidate,
-                deliberation=deliberation,
-                bloc=old.bloc,
-                issue_date=timezone.localdate(),
-            )
-        else:
-            due, validated, deliberation = title_status(old.enrolment)
-            if not due:
-                raise ValidationError(
-                    "Les blocs obligatoires ne sont plus tous validés : le parchemin se révoque, "
-                    "il ne se réédite pas."
-                )
-            mentions = gather_mentions(
-                candidate=candidate,
-                deliberation=deliberation,
-                validated=validated,
-                issue_date=timezone.localdate(),
-            )
+        deliberation, decision, mentions = _current_grounds(
+            old,
+            candidate,
+            bloc_gone="Ce bloc n'est plus validé par un procès-verbal en vigueur : le certificat "
+            "se révoque, il ne se réédite pas.",
+            title_gone="Les blocs obligatoires ne sont plus tous validés : le parchemin se "
+            "révoque, il ne se réédite pas.",
+        )
         _refuse_if_incomplete(mentions)
         old.status = Certificate.Status.SUPERSEDED
         old.save(update_fields=["status"])
@@ -323,25 +438,81 @@ def reissue_certificate(certificate, *, by):
     return new
 
 
+def issue_again(certificate, *, reason, by):
+    """After a revocation, a new certificate for the same bloc (or title): an
+    explicit act with its reason, never offered in the lists of what is due.
+    New number and code; the revoked one stays revoked."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Indiquez le motif de la nouvelle délivrance.")
+    with transaction.atomic():
+        candidate = _lock_holder(certificate.candidate_id)
+        old = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        if old.status != Certificate.Status.REVOKED:
+            raise ValidationError("Seul un certificat révoqué se délivre à nouveau.")
+        same = Certificate.objects.valid().filter(candidate=candidate, kind=old.kind)
+        existing = (same.filter(bloc=old.bloc) if old.bloc_id else same).first()
+        if existing is not None:
+            raise ValidationError(
+                f"Un certificat valide existe déjà pour {_what(old)} : n° {existing.number}."
+            )
+        deliberation, decision, mentions = _current_grounds(
+            old,
+            candidate,
+            bloc_gone="Ce bloc n'est pas validé par un procès-verbal publié en vigueur : "
+            "aucun certificat ne peut être délivré à nouveau.",
+            title_gone="Les blocs obligatoires ne sont pas tous validés par des procès-verbaux "
+            "publiés en vigueur : le parchemin ne peut être délivré à nouveau.",
+        )
+        if decision is not None and not decision.enrolment.is_active:
+            raise ValidationError("Le candidat a été retiré de la promotion : aucun certificat.")
+        new = _create(
+            kind=old.kind,
+            candidate=candidate,
+            enrolment=old.enrolment,
+            deliberation=deliberation,
+            bloc=old.bloc,
+            decision=decision,
+            mentions=mentions,
+            by=by,
+        )
+        record_event(
+            actor=by,
+            action=Action.CERTIFICATE_ISSUED_AGAIN,
+            target=new,
+            data={"reason": reason, "revoked": old.number, "number": new.number},
+        )
+    return new
+
+
+def _what(certificate):
+    if certificate.kind == Certificate.Kind.BLOC:
+        return f"le bloc {certificate.bloc.number}"
+    return "le titre"
+
+
 def backing_decision(certificate):
-    """The validated decision in force behind a bloc certificate, or None when a
-    rectifying PV has since withdrawn the bloc."""
+    """The validated decision of a published PV in force behind a bloc
+    certificate (the latest signed), or None when a published rectifying PV has
+    since withdrawn the bloc."""
     return (
         BlocDecision.objects.filter(
-            deliberation__in=Deliberation.objects.in_force(),
+            deliberation__in=Deliberation.objects.effective(),
             enrolment__candidate_id=certificate.candidate_id,
             bloc_id=certificate.bloc_id,
             decision=BlocDecision.Decision.VALIDATED,
         )
-        .select_related("deliberation__jury__certification_version")
+        .select_related("enrolment", "deliberation__jury__certification_version")
+        .order_by("-deliberation__signed_at", "-deliberation_id")
         .first()
     )
 
 
 def withdrawn_certificates():
-    """Valid bloc certificates whose bloc no PV in force validates any more."""
+    """Valid bloc certificates whose bloc no published PV in force validates any
+    more: a rectifying PV counts from its publication, like every result."""
     backed = BlocDecision.objects.filter(
-        deliberation__in=Deliberation.objects.in_force(),
+        deliberation__in=Deliberation.objects.effective(),
         enrolment__candidate=OuterRef("candidate"),
         bloc=OuterRef("bloc"),
         decision=BlocDecision.Decision.VALIDATED,
@@ -362,13 +533,15 @@ def store_pdf(certificate_id):
 
 
 def due_bloc_decisions(deliberation=None):
-    """Validated decisions in force (of one deliberation, or of all) whose
-    certificate is not yet issued."""
-    certified = Certificate.objects.valid().filter(
+    """Validated decisions of published PVs in force (of one deliberation, or of
+    all) whose bloc has no certificate yet. Any certificate counts: a valid one,
+    or a revoked one (a chain of re-editions ends in either), since issuing
+    again after a revocation is an explicit act (issue_again), never a due."""
+    certified = Certificate.objects.filter(
         candidate=OuterRef("enrolment__candidate"), bloc=OuterRef("bloc")
     )
     decisions = BlocDecision.objects.filter(
-        deliberation__in=Deliberation.objects.in_force(),
+        deliberation__in=Deliberation.objects.effective(),
         decision=BlocDecision.Decision.VALIDATED,
         enrolment__status="enrolled",
     )

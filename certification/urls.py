@@ -27,6 +27,11 @@ certificates = (
         path("certificats/<str:number>/pdf/", views.certificate_pdf, name="certificate_pdf"),
         path("certificats/<str:number>/revoquer/", views.certificate_revoke, name="revoke"),
         path("certificats/<str:number>/reediter/", views.certificate_reissue, name="reissue"),
+        path(
+            "certificats/<str:number>/delivrer-a-nouveau/",
+            views.certificate_issue_again,
+            name="issue_again",
+        ),
         path("mes-certificats/", views.my_certificates, name="mine"),
     ],
     "certification",

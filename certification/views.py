@@ -19,6 +19,7 @@ from .models import Certificate, PrintJob
 from .printing import due_titles_by_deliberation, start_print_job
 from .services import (
     due_bloc_decisions,
+    issue_again,
     issue_bloc_certificate,
     issue_title_certificate,
     reissue_certificate,
@@ -54,7 +55,10 @@ def verify(request, code):
     """Public: what the certificate certifies and its status. Unknown codes get
     one neutral answer; no birth date is shown."""
     certificate = (
-        Certificate.objects.select_related("superseded_by").filter(verification_code=code).first()
+        Certificate.objects.public()
+        .select_related("superseded_by")
+        .filter(verification_code=code)
+        .first()
     )
     if certificate is None:
         return render(request, "certification/verify_unknown.html", status=404)
@@ -74,10 +78,14 @@ def revocation_form(data=None):
     return ReasonForm(data, label="Motif de la révocation")
 
 
+def issue_again_form(data=None):
+    return ReasonForm(data, label="Motif de la nouvelle délivrance")
+
+
 class PrintForm(forms.Form):
     deliberation = forms.ModelChoiceField(
-        label="Procès-verbal signé",
-        queryset=Deliberation.objects.in_force().select_related("jury", "cohort"),
+        label="Procès-verbal publié",
+        queryset=Deliberation.objects.effective().select_related("jury", "cohort"),
         empty_label=None,
     )
 
@@ -85,14 +93,14 @@ class PrintForm(forms.Form):
 def get_certificate_for_user(user, number):
     certificates = Certificate.objects.select_related("candidate", "superseded_by", "bloc")
     if not roles.is_admin(user):
-        certificates = certificates.filter(candidate__user=user)
+        certificates = certificates.public().filter(candidate__user=user)
     return get_object_or_404(certificates, number=number)
 
 
 @role_required(ADMIN)
 def certificate_list(request):
     deliberations = (
-        Deliberation.objects.in_force().select_related("jury", "cohort").order_by("-signed_at")
+        Deliberation.objects.effective().select_related("jury", "cohort").order_by("-signed_at")
     )
     deliberations = list(deliberations)
     decisions = defaultdict(list)
@@ -160,6 +168,7 @@ def certificate_detail(request, number):
             "certificate": certificate,
             "is_admin": roles.is_admin(request.user),
             "revocation_form": revocation_form(),
+            "issue_again_form": issue_again_form(),
         },
     )
 
@@ -211,6 +220,24 @@ def certificate_reissue(request, number):
 
 @require_POST
 @role_required(ADMIN)
+def certificate_issue_again(request, number):
+    certificate = get_certificate_for_user(request.user, number)
+    try:
+        new = issue_again(
+            certificate, reason=issue_again_form(request.POST).text(), by=request.user
+        )
+    except ValidationError as error:
+        report_refusal(request, error)
+        return redirect(certificate)
+    messages.success(
+        request,
+        f"Certificat n° {new.number} délivré à nouveau (n° {certificate.number} reste révoqué).",
+    )
+    return redirect(new)
+
+
+@require_POST
+@role_required(ADMIN)
 def revoke_withdrawn(request):
     """Revoke, in one go, the certificates of blocs a rectifying PV withdrew."""
     for certificate in withdrawn_certificates():
@@ -225,8 +252,10 @@ def revoke_withdrawn(request):
 
 @role_required(CANDIDATE)
 def my_certificates(request):
-    certificates = Certificate.objects.filter(candidate__user=request.user).order_by(
-        "-year", "-sequence"
+    certificates = (
+        Certificate.objects.public()
+        .filter(candidate__user=request.user)
+        .order_by("-year", "-sequence")
     )
     return render(request, "certification/my_certificates.html", {"certificates": certificates})
 
@@ -236,7 +265,7 @@ def my_certificates(request):
 def print_start(request):
     form = PrintForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choisissez un procès-verbal signé et en vigueur.")
+        messages.error(request, "Choisissez un procès-verbal publié et en vigueur.")
         return redirect("certification:certificates")
     deliberation = form.cleaned_data["deliberation"]
     try:

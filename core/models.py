@@ -43,6 +43,10 @@ class Action(models.TextChoices):
     PRINT_REQUESTED = "certification.print.requested", "impression demandée"
     CERTIFICATE_ISSUED = "certification.certificate.issued", "certificat délivré"
     CERTIFICATE_REVOKED = "certification.certificate.revoked", "certificat révoqué"
+    CERTIFICATE_ISSUED_AGAIN = (
+        "certification.certificate.issued_again",
+        "certificat délivré à nouveau après une révocation",
+    )
     CERTIFICATE_SUPERSEDED = (
         "certification.certificate.superseded",
         "certificat remplacé par une réédition",

@@ -12,6 +12,7 @@ from core.audit import Action, record_event
 
 from . import policies
 from .juries import composition_problems, conflict_message, trainer_conflicts
+from .letters import generate_letters
 from .minutes import render_minutes
 from .models import (
     BlocDecision,
@@ -353,4 +354,8 @@ def publish_results(deliberation, *, by):
         deliberation.published_at = timezone.now()
         deliberation.save(update_fields=["published_at"])
         record_event(actor=by, action=Action.RESULTS_PUBLISHED, target=deliberation)
+        deliberation_id = deliberation.pk
+        # Each candidate's decision letter, rendered in the background once published;
+        # a failure leaves the publication standing (letters are rendered on download).
+        transaction.on_commit(lambda: generate_letters.enqueue(deliberation_id), robust=True)
     return deliberation

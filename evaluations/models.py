@@ -320,6 +320,11 @@ class Deliberation(models.Model):
     # justifications, capitalised blocs, members), stored at the last
     # signature: the page and every PV rendered later show exactly this.
     signed_table = models.JSONField("tableau signé", null=True, blank=True, editable=False)
+    # Every candidate's decision letter in one file, for the office to print
+    # (made once, after publication).
+    letters_pdf = models.FileField(
+        "lettres de décision (PDF)", upload_to="lettres/", blank=True, editable=False
+    )
 
     objects = DeliberationQuerySet.as_manager()
 
@@ -422,3 +427,28 @@ class MinutesSignature(models.Model):
 
     def __str__(self):
         return f"{self.member} · {self.signed_at:%d/%m/%Y %H:%M}"
+
+
+class DecisionLetter(models.Model):
+    """The letter telling one candidate the jury's decisions of a published
+    PV: rendered once from the signed table, after publication, and kept."""
+
+    deliberation = models.ForeignKey(Deliberation, on_delete=models.PROTECT, related_name="letters")
+    enrolment = models.ForeignKey(
+        Enrolment, verbose_name="inscription", on_delete=models.PROTECT, related_name="letters"
+    )
+    pdf = models.FileField("lettre (PDF)", upload_to="lettres/", blank=True, editable=False)
+    created_at = models.DateTimeField("créée le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "lettre de décision"
+        verbose_name_plural = "lettres de décision"
+        ordering = ["deliberation", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["deliberation", "enrolment"], name="one_letter_per_candidate_and_pv"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Lettre de décision · PV n° {self.deliberation_id} · {self.enrolment.candidate}"

@@ -25,6 +25,7 @@ urlpatterns = [
     path("deliberations/<int:pk>/rectifier/", deliberations.deliberation_rectify, name="rectify"),
     path("deliberations/<int:pk>/publier/", deliberations.deliberation_publish, name="publish"),
     path("deliberations/<int:pk>/pv.pdf", deliberations.deliberation_minutes, name="minutes"),
+    path("deliberations/<int:pk>/lettres.pdf", deliberations.deliberation_letters, name="letters"),
     path(
         "deliberations/<int:pk>/candidats/<int:enrolment_pk>/blocs/<int:bloc_pk>/",
         deliberations.deliberation_candidate,

@@ -8,7 +8,7 @@ from django.db.models import Count, Q
 from blocks.models import Competence
 from candidates.models import Cohort, Enrolment
 from certification.models import Certificate
-from certification.services import due_bloc_decisions
+from certification.printing import due_count
 from evaluations import results
 from evaluations.models import (
     Assessment,
@@ -128,7 +128,7 @@ def office_numbers():
         draft=Count("pk", filter=Q(status=Grid.Status.DRAFT)),
     )
     open_deliberations = Deliberation.objects.filter(status=Deliberation.Status.OPEN).count()
-    to_print = due_bloc_decisions().count()  # of every deliberation in force, in one query
+    to_print = due_count()  # blocs and titles of every published PV in force
     revoked = Certificate.objects.filter(status=Certificate.Status.REVOKED).count()
     return {
         "cohorts": Cohort.objects.count(),

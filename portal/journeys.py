@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 from django.utils import timezone
 
+from certification.models import Certificate
 from evaluations import results
 from evaluations.models import (
     Assessment,
@@ -47,12 +48,13 @@ STATE_LABELS = {
 
 
 def published_decisions(candidate):
-    """bloc id -> the candidate's latest decision in a published deliberation in force."""
+    """bloc id -> the candidate's latest decision in a published PV in force
+    (Deliberation.objects.effective()): a rectifying PV counts from its own
+    publication, the PV it corrects until then."""
     decisions = (
         BlocDecision.objects.filter(
             enrolment__candidate=candidate,
-            deliberation__in=Deliberation.objects.in_force(),
-            deliberation__published_at__isnull=False,
+            deliberation__in=Deliberation.objects.effective(),
         )
         .select_related("deliberation__jury", "bloc")
         .order_by("deliberation__signed_at")
@@ -146,6 +148,11 @@ def candidate_progress(enrolment):
             ]
         progress.append(entry)
     return progress
+
+
+def own_certificates(candidate):
+    """The candidate's certificates, of published PVs only."""
+    return Certificate.objects.public().filter(candidate=candidate)
 
 
 def upcoming_sessions(enrolment):
@@ -266,7 +273,7 @@ def personal_data(candidate):
                     ],
                 }
             )
-    for certificate in candidate.certificates.order_by("year", "sequence"):
+    for certificate in own_certificates(candidate).order_by("year", "sequence"):
         data["certificats"].append(
             {
                 "numero": certificate.number,

@@ -10,6 +10,11 @@ urlpatterns = [
     path("tableau-de-bord/jury/", views.jury_dashboard, name="jury_dashboard"),
     path("tableau-de-bord/promotions/<int:pk>/", views.cohort_heatmap, name="heatmap"),
     path("mon-parcours/", views.candidate_home, name="candidate_home"),
+    path(
+        "mon-parcours/decisions/<int:pk>/lettre.pdf",
+        views.decision_letter,
+        name="decision_letter",
+    ),
     path("mes-donnees/", views.my_data, name="my_data"),
     path("mes-donnees.json", views.my_data, {"as_json": True}, name="my_data_json"),
 ]

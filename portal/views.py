@@ -3,13 +3,14 @@ across every stage of the certification."""
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
-from django.http import JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from candidates.models import Candidate, Cohort, Enrolment
 from core import roles
 from core.roles import ADMIN, CANDIDATE, JURY_MEMBER, TRAINER, role_required
-from evaluations.models import ExamSession
+from evaluations.letters import letter_for
+from evaluations.models import Deliberation, ExamSession
 
 from . import dashboards, journeys
 
@@ -92,8 +93,38 @@ def candidate_home(request):
                 )
                 for enrolment in enrolments
             ],
-            "certificates": candidate.certificates.order_by("-year", "-sequence"),
+            "certificates": journeys.own_certificates(candidate).order_by("-year", "-sequence"),
+            "letters": decided_for(candidate).select_related("jury").order_by("-published_at"),
         },
+    )
+
+
+def decided_for(candidate):
+    """The published PVs in force that decided on the candidate: one decision
+    letter each. Nothing of a PV reaches the candidate before publication."""
+    return (
+        Deliberation.objects.effective()
+        .filter(decisions__enrolment__candidate=candidate)
+        .distinct()
+    )
+
+
+@role_required(CANDIDATE)
+def decision_letter(request, pk):
+    """The candidate's own decision letter of a published PV (404 otherwise)."""
+    candidate = own_candidate(request.user)
+    deliberation = get_object_or_404(
+        decided_for(candidate).select_related("jury__certification_version"), pk=pk
+    )
+    enrolment = candidate.enrolments.filter(decisions__deliberation=deliberation).first()
+    letter = letter_for(deliberation, enrolment) if enrolment else None
+    if letter is None:
+        raise Http404("Aucune lettre de décision.")
+    return FileResponse(
+        letter.pdf.open("rb"),
+        as_attachment=True,
+        content_type="application/pdf",
+        filename=f"lettre-de-decision-pv-{deliberation.pk}.pdf",
     )
 
 

@@ -1,11 +1,14 @@
-"""Signed deliberations and their certificates: fixtures shared by the
-certification and portal tests (loaded by the root conftest.py)."""
+"""Signed and published deliberations and their certificates: fixtures shared
+by the certification and portal tests (loaded by the root conftest.py).
+
+`signed` is signed only: nothing of it reaches a certificate, a candidate or
+the public. `published`, `decision` and `all_validated` are published."""
 
 import datetime
 
 import pytest
 
-from evaluations.deliberations import open_deliberation, record_decision
+from evaluations.deliberations import open_deliberation, publish_results, record_decision
 from evaluations.models import BlocDecision
 from evaluations.tests.factories import bloc, decide_as_proposed, sign_all, sit_bloc
 
@@ -48,19 +51,31 @@ def signed(
 
 
 @pytest.fixture
-def decision(signed):
-    """Emma's validated bloc 1."""
-    return signed.decisions.get(bloc__number=1)
+def published(signed, admin_user):
+    """The same PV, its results published: certificates may be issued."""
+    return publish_results(signed, by=admin_user)
+
+
+@pytest.fixture
+def decision(published):
+    """Emma's validated bloc 1, in the published PV."""
+    return published.decisions.get(bloc__number=1)
 
 
 @pytest.fixture
 def all_validated(
-    signed, candidate, jury_member, second_jury_member, django_capture_on_commit_callbacks
+    published,
+    candidate,
+    admin_user,
+    jury_member,
+    second_jury_member,
+    django_capture_on_commit_callbacks,
 ):
-    """A rectifying PV where Emma also validates bloc 2: the title is due."""
+    """A rectifying PV, signed and published, where Emma also validates bloc 2:
+    the title is due."""
     from evaluations.deliberations import rectify
 
-    correction = rectify(signed, reason="Bloc 2 : note mal reportée", user=jury_member)
+    correction = rectify(published, reason="Bloc 2 : note mal reportée", user=jury_member)
     enrolment = candidate.enrolments.get()
     record_decision(
         correction,
@@ -70,4 +85,7 @@ def all_validated(
         justification="Note corrigée.",
         user=second_jury_member,
     )
-    return sign_all(correction, jury_member, second_jury_member, django_capture_on_commit_callbacks)
+    signed = sign_all(
+        correction, jury_member, second_jury_member, django_capture_on_commit_callbacks
+    )
+    return publish_results(signed, by=admin_user)

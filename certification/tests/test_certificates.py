@@ -19,18 +19,13 @@ from certification.services import (
     revoke_certificate,
 )
 from certification.tests.factories import issued, pdf_reader, text_of
+from core.dates import french_date
 from core.models import AuditEvent
+from evaluations.deliberations import publish_results
 
 pytestmark = pytest.mark.django_db
 
 YEAR = timezone.localdate().year
-MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-          "septembre", "octobre", "novembre", "décembre"]  # fmt: skip
-
-
-def in_words(day):
-    """A date as French pages and PDFs write it: 5 mars 2027."""
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def assert_sent_to_login(response, url):
@@ -64,11 +59,16 @@ class TestIssuing:
             "Niveau 5 de la nomenclature nationale, niveau 5 du cadre européen",
             "Code(s) NSF : 323t",
             f"Certificat n° AP-{YEAR}-00001",
-            f"Délivré à Paris, le {in_words(timezone.localdate())}",
+            f"Délivré à Paris, le {french_date(timezone.localdate())}",
             "Jeanne Delorme, Directrice du CEFPF",
-            "Jury de certification 2027",
+            "sur décision du jury « Jury de certification 2027 » (procès-verbal n° "
+            f"{decision.deliberation_id} signé le "
+            f"{french_date(decision.deliberation.signed_at)})",
         ]:
             assert expected in text, expected
+        signed_on = timezone.localdate(decision.deliberation.signed_at)
+        assert certificate.mentions["minutes_signed_on"] == signed_on.isoformat()
+        assert "jury_date" not in certificate.mentions  # the jury's planned day is not cited
         assert "en cours" not in text.lower() and "sous réserve" not in text.lower()
         assert f"/verifier/{certificate.verification_code}/" in text.replace(" ", "")
         event = AuditEvent.objects.for_object(certificate).get()
@@ -103,10 +103,10 @@ class TestIssuing:
         assert svg.startswith("<svg") and "<path" in svg  # vector, not a bitmap
 
     def test_numbers_follow_each_other_without_gaps(
-        self, signed, django_capture_on_commit_callbacks
+        self, published, django_capture_on_commit_callbacks
     ):
-        first = issued(signed.decisions.get(bloc__number=1), django_capture_on_commit_callbacks)
-        third = issued(signed.decisions.get(bloc__number=3), django_capture_on_commit_callbacks)
+        first = issued(published.decisions.get(bloc__number=1), django_capture_on_commit_callbacks)
+        third = issued(published.decisions.get(bloc__number=3), django_capture_on_commit_callbacks)
         assert (first.sequence, third.sequence) == (1, 2)
         assert third.number == f"AP-{YEAR}-00002"
         assert CertificateCounter.objects.get(year=YEAR).last == 2
@@ -186,9 +186,14 @@ class TestIssuing:
             title = issue_title_certificate(enrolment, by=None)
         title.refresh_from_db()
         assert title.kind == Certificate.Kind.TITLE
+        assert title.deliberation == all_validated  # the PV that completed it
         assert [b["number"] for b in title.mentions["blocs"]] == [1, 2, 3]
         text = text_of(pdf_reader(title))
-        assert "a obtenu la certification professionnelle « Assistant de production »" in text
+        assert (
+            "a obtenu la certification professionnelle « Assistant de production », sur "
+            "décision du jury « Jury de certification 2027 » (procès-verbal n° "
+            f"{all_validated.pk} signé le {french_date(all_validated.signed_at)}), ayant validé"
+        ) in text
         assert "Bloc 2 « Gestion de la production" in text
 
     def test_no_title_while_a_mandatory_bloc_is_missing(self, signed, candidate):
@@ -220,7 +225,7 @@ class TestRevocationAndReissue:
         page = client.get(certificate.get_verification_url()).content.decode()
         revoked_on = timezone.localtime(certificate.revoked_at).date()
         assert (
-            f"<strong>Certificat révoqué</strong> le {in_words(revoked_on)} : "
+            f"<strong>Certificat révoqué</strong> le {french_date(revoked_on)} : "
             "il n'atteste plus rien."
         ) in page
         assert "Certificat valide" not in page
@@ -302,7 +307,7 @@ class TestPagesAndDownloads:
         assert login(someone).get(url).status_code == 404
         assert login(admin_user).get(url).status_code == 200
 
-    def test_office_pages(self, client, login, signed, admin_user, trainer):
+    def test_office_pages(self, client, login, published, admin_user, trainer):
         url = reverse("certification:certificates")
         assert_sent_to_login(client.get(url), url)
         assert login(trainer).get(url).status_code == 403
@@ -312,7 +317,7 @@ class TestPagesAndDownloads:
         assert "Petit Emma Louise · bloc 2" not in page  # not validated: nothing due
         response = login(admin_user).post(
             reverse("certification:issue"),
-            {"decision": signed.decisions.get(bloc__number=2).pk},
+            {"decision": published.decisions.get(bloc__number=2).pk},
             follow=True,
         )
         assert (
@@ -329,11 +334,11 @@ def make_other_candidate_user():
 
 class TestPrinting:
     def test_bulk_printing_of_a_jury(
-        self, login, signed, admin_user, django_capture_on_commit_callbacks
+        self, login, published, admin_user, django_capture_on_commit_callbacks
     ):
         with django_capture_on_commit_callbacks(execute=True):
             response = login(admin_user).post(
-                reverse("certification:print_start"), {"deliberation": signed.pk}
+                reverse("certification:print_start"), {"deliberation": published.pk}
             )
         job = PrintJob.objects.get()
         assert response.url == job.get_absolute_url()
@@ -347,25 +352,33 @@ class TestPrinting:
         assert names == [f"AP-{YEAR}-00001.pdf", f"AP-{YEAR}-00002.pdf"]
         assert Certificate.objects.filter(pdf="").count() == 0
 
-    def test_print_command(self, tmp_path, signed, jury, capsys):
+    def test_print_command(self, tmp_path, signed, jury, admin_user, capsys):
         out = tmp_path / "jury.pdf"
+        with pytest.raises(CommandError, match="Aucun procès-verbal publié en vigueur"):
+            call_command("print_certificates", "--jury", jury.name, "--out", str(out))
+        assert not Certificate.objects.exists()
+        publish_results(signed, by=admin_user)
         call_command("print_certificates", "--jury", jury.name, "--out", str(out))
         reader = PdfReader(str(out))
         assert len(reader.pages) == 2
-        assert "2 certificat(s) délivré(s)" in capsys.readouterr().out
+        assert "2 certificat(s) délivré(s) sur 2, 2 dans le PDF" in capsys.readouterr().out
         text = text_of(reader)
         assert "a validé le bloc 1 « Préparation" in text
         assert "a validé le bloc 3 « Suivi" in text
         assert "bloc 2 « Gestion" not in text
-        with pytest.raises(CommandError, match="Aucun procès-verbal signé"):
+        with pytest.raises(CommandError, match="Aucun procès-verbal publié"):
             call_command("print_certificates", "--jury", "Inconnu", "--out", str(out))
+        # Printed already: nothing is due, nothing is printed again.
+        call_command("print_certificates", "--jury", jury.name, "--out", str(out))
+        assert "aucun certificat à délivrer" in capsys.readouterr().out
+        assert len(PdfReader(str(out)).pages) == 0
 
 
 def test_office_certificate_views_role_matrix(
     client,
     login,
     decision,
-    signed,
+    published,
     admin_user,
     trainer,
     candidate_user,
@@ -375,7 +388,7 @@ def test_office_certificate_views_role_matrix(
     from certification.printing import start_print_job
 
     with django_capture_on_commit_callbacks(execute=True):
-        job = start_print_job(signed, by=admin_user)
+        job = start_print_job(published, by=admin_user)
     pages = [
         reverse("certification:certificate", args=[certificate.number]),
         reverse("certification:print_job", args=[job.pk]),
@@ -384,7 +397,8 @@ def test_office_certificate_views_role_matrix(
     actions = [
         (reverse("certification:revoke", args=[certificate.number]), {"reason": "x"}),
         (reverse("certification:reissue", args=[certificate.number]), {}),
-        (reverse("certification:print_start"), {"deliberation": signed.pk}),
+        (reverse("certification:issue_again", args=[certificate.number]), {"reason": "x"}),
+        (reverse("certification:print_start"), {"deliberation": published.pk}),
     ]
     for url in pages:
         client.logout()

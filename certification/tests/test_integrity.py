@@ -16,7 +16,12 @@ from certification.services import (
 )
 from certification.tests.factories import issued
 from core import roles
-from evaluations.deliberations import open_deliberation, record_decision, rectify
+from evaluations.deliberations import (
+    open_deliberation,
+    publish_results,
+    record_decision,
+    rectify,
+)
 from evaluations.models import BlocDecision, Deliberation
 from evaluations.tests.factories import (
     another_cohort,
@@ -51,7 +56,14 @@ def test_a_bloc_withdrawn_by_a_rectifying_pv_is_flagged_then_revoked(
         user=second_jury_member,
     )
     assert not withdrawn_certificates().exists()  # the original PV is still in force
-    sign_all(correction, jury_member, second_jury_member, django_capture_on_commit_callbacks)
+    correction = sign_all(
+        correction, jury_member, second_jury_member, django_capture_on_commit_callbacks
+    )
+    # Signed, not yet published: the public and the office still see the published PV.
+    assert not withdrawn_certificates().exists()
+    page = client.get(certificate.get_verification_url()).content.decode()
+    assert "<strong>Certificat valide.</strong>" in page
+    publish_results(correction, by=admin_user)
     assert list(withdrawn_certificates()) == [certificate]
     page = client.get(certificate.get_verification_url()).content.decode()
     assert "<strong>Certificat en cours de révocation</strong>" in page
@@ -89,7 +101,7 @@ def test_bad_public_and_office_input_gets_no_500(client, login, admin_user, deci
             reverse("certification:print_start"), {"deliberation": bad}, follow=True
         )
         assert response.redirect_chain == [(reverse("certification:certificates"), 302)]
-        assert "Choisissez un procès-verbal signé et en vigueur." in response.content.decode()
+        assert "Choisissez un procès-verbal publié et en vigueur." in response.content.decode()
     assert not PrintJob.objects.exists()
 
 
@@ -159,9 +171,10 @@ def test_certificate_office_page_queries_do_not_grow_with_candidates(
     second_jury_member,
     django_capture_on_commit_callbacks,
 ):
-    """Emma's two blocs due from one signed PV; against a rectifying PV in force
-    that withdrew a certified bloc, a print job, 39 blocs due, certificates issued
-    and revoked."""
+    """Emma's two blocs due from one published PV; against a published rectifying
+    PV that withdrew a certified bloc, a print job, 38 blocs due, certificates
+    issued and revoked."""
+    publish_results(signed, by=admin_user)
     client = login(admin_user)
     few = certificate_page_queries(client)
 
@@ -182,6 +195,7 @@ def test_certificate_office_page_queries_do_not_grow_with_candidates(
         )
     capture = django_capture_on_commit_callbacks
     correction = sign_all(correction, jury_member, second_jury_member, capture)
+    correction = publish_results(correction, by=admin_user)
     with capture(execute=True):
         job = start_print_job(correction, by=admin_user)  # Emma's blocs 1 and 2
     validate_bloc_1_of_newcomers(correction, cohort, 40, 5000, second_jury_member)
@@ -193,9 +207,9 @@ def test_certificate_office_page_queries_do_not_grow_with_candidates(
     page = client.get(reverse("certification:certificates")).content.decode()
     assert list(withdrawn_certificates()) == [withdrawn]
     assert (job.__class__.objects.get(pk=job.pk).done, Certificate.objects.count()) == (2, 5)
-    # Due: bloc 1 of 39 newcomers (Masse5000 has hers; Masse5001's was revoked, so
-    # it is due again); nothing of Emma's any more.
-    assert page.count("· bloc 1") == 39
+    # Due: bloc 1 of 38 newcomers (Masse5000 has hers; Masse5001's was revoked: it
+    # is issued again only explicitly); nothing of Emma's any more.
+    assert page.count("· bloc 1") == 38
     assert page.count("Petit Emma Louise · bloc") == 1  # her withdrawn bloc 3 only
     assert "Petit Emma Louise · bloc 3</li></ul>" in page
     assert certificate_page_queries(client) == few
@@ -211,7 +225,8 @@ def test_certificate_office_page_queries_do_not_grow_with_deliberations_in_force
     second_jury_member,
     django_capture_on_commit_callbacks,
 ):
-    """One signed PV in force, against three (two other promotions, another jury)."""
+    """One published PV in force, against three (two other promotions, another jury)."""
+    publish_results(signed, by=admin_user)
     client = login(admin_user)
     one = certificate_page_queries(client)
     evening = another_jury(cohort.certification_version, jury_member, second_jury_member)
@@ -220,8 +235,11 @@ def test_certificate_office_page_queries_do_not_grow_with_deliberations_in_force
         deliberation = open_deliberation(evening, other, by=None)
         for enrolment in other.enrolments.all():
             decide_as_proposed(deliberation, enrolment, second_jury_member)
-        sign_all(deliberation, jury_member, second_jury_member, django_capture_on_commit_callbacks)
-    assert Deliberation.objects.in_force().count() == 3
+        deliberation = sign_all(
+            deliberation, jury_member, second_jury_member, django_capture_on_commit_callbacks
+        )
+        publish_results(deliberation, by=admin_user)
+    assert Deliberation.objects.effective().count() == 3
     assert certificate_page_queries(client) == one
 
 

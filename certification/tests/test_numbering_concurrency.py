@@ -13,7 +13,12 @@ from candidates.services import enrol
 from candidates.tests.factories import make_candidate
 from certification.models import Certificate, CertificateCounter
 from certification.services import issue_bloc_certificate
-from evaluations.deliberations import open_deliberation, record_decision, sign_minutes
+from evaluations.deliberations import (
+    open_deliberation,
+    publish_results,
+    record_decision,
+    sign_minutes,
+)
 from evaluations.models import BlocDecision
 from evaluations.tests.factories import at_once, sit_bloc
 
@@ -26,27 +31,24 @@ pytestmark = [
 
 
 def validated_bloc3_decisions(cohort, trainer, jury, jury_member, second_jury_member, count):
-    """`count` candidates of the cohort validated bloc 3 in a signed deliberation."""
+    """`count` candidates of the cohort validated bloc 3 in a published deliberation."""
     for number in range(count - cohort.enrolments.count()):
         enrol(make_candidate(300 + number), cohort, access_route=Enrolment.AccessRoute.VAE, by=None)
     sit_bloc(cohort, 3, 3, trainer=trainer, jury=jury)
     deliberation = open_deliberation(jury, cohort, by=None)
     bloc3 = cohort.certification_version.blocs.get(number=3)
+    # Bloc 3 is the only bloc presented: the only one the jury decides.
     for enrolment in cohort.enrolments.all():
-        for bloc in cohort.certification_version.blocs.filter(optional=False):
-            record_decision(
-                deliberation,
-                enrolment=enrolment,
-                bloc=bloc,
-                decision=(
-                    BlocDecision.Decision.VALIDATED
-                    if bloc == bloc3
-                    else BlocDecision.Decision.NOT_VALIDATED
-                ),
-                user=second_jury_member,
-            )
+        record_decision(
+            deliberation,
+            enrolment=enrolment,
+            bloc=bloc3,
+            decision=BlocDecision.Decision.VALIDATED,
+            user=second_jury_member,
+        )
     sign_minutes(deliberation, user=second_jury_member)
     sign_minutes(deliberation, user=jury_member)
+    publish_results(deliberation, by=None)
     return list(deliberation.decisions.filter(bloc=bloc3))
 
 

@@ -1,4 +1,5 @@
-"""A certificate comes only from a signed PV in force (issue 10, point 3)."""
+"""A certificate comes only from a signed PV in force (issue 10, point 3), once
+its results are published (issue 12)."""
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -6,12 +7,16 @@ from django.core.exceptions import ValidationError
 from certification.models import Certificate, CertificateCounter
 from certification.services import issue_bloc_certificate, issue_title_certificate
 from core.models import AuditEvent
-from evaluations.deliberations import open_deliberation, sign_minutes
+from evaluations.deliberations import open_deliberation, publish_results, sign_minutes
 from evaluations.tests.factories import decide_as_proposed, sit_bloc
 
 pytestmark = pytest.mark.django_db
 
 NOT_IN_FORCE = "La décision ne vient pas d'un procès-verbal signé en vigueur."
+NOT_PUBLISHED = (
+    "Les résultats de ce procès-verbal ne sont pas encore publiés : aucun certificat n'est "
+    "délivré avant leur publication."
+)
 TITLE_NOT_DUE = "Le titre n'est délivré que lorsque tous les blocs obligatoires sont validés."
 
 
@@ -49,9 +54,23 @@ def test_nothing_is_issued_from_an_open_deliberation(
     assert refused.value.messages == [TITLE_NOT_DUE]
     assert_nothing_issued()
 
-    # Once the president signs, the same decisions give both certificates.
+    # Once the president signs, still nothing until the results are published.
     with django_capture_on_commit_callbacks():
         sign_minutes(deliberation, user=jury_member)
+    with pytest.raises(ValidationError) as refused:
+        issue_bloc_certificate(decision, by=None)
+    assert refused.value.messages == [NOT_PUBLISHED]
+    with pytest.raises(ValidationError) as refused:
+        issue_title_certificate(enrolment, by=None)
+    assert refused.value.messages == [
+        f"Les résultats du procès-verbal n° {deliberation.pk} ne sont pas encore publiés : "
+        "le titre n'est délivré qu'après leur publication."
+    ]
+    assert_nothing_issued()
+
+    # Published, the same decisions give both certificates.
+    publish_results(deliberation, by=None)
+    with django_capture_on_commit_callbacks():
         bloc_certificate = issue_bloc_certificate(decision, by=None)
         title = issue_title_certificate(enrolment, by=None)
     assert (bloc_certificate.kind, bloc_certificate.deliberation) == ("bloc", deliberation)

@@ -61,6 +61,7 @@ def test_demo_data_survives_the_move_of_the_audit_log(referential):
     assert after.pop("core_auditevent") == before.pop("blocks_auditevent")
     assert after.pop("candidates_pendingimport") == 0
     assert after.pop("evaluations_deliberation_added_blocs") == 0
+    assert after.pop("evaluations_decisionletter") == 0
     # The signed PV's attempts, recorded by the migration from its decisions.
     assert after.pop("evaluations_deliberation_covered_assessments") > 0
     assert after == before

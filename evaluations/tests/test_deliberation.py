@@ -220,9 +220,11 @@ class TestMinutes:
             "Jury « Jury de certification 2027 »",
             "Jury1 Président(e)",
             "Jury2 Membre Professionnel extérieur (Les Films du Lendemain)",
-            "Petit Emma Louise Bloc 1 validé Validé",
-            "Petit Emma Louise Bloc 2 non validé Non validé",
-            "Petit Emma Louise Bloc 3 validé Ajourné Dossier de stage à compléter.",
+            # One line per candidate, a column per bloc; the departure as a numbered note.
+            "Petit Emma Louise né(e) le 12 avril 2001 Validé Non validé Ajourné [1] "
+            "proposition : validé Non choisi",
+            "[1] Petit Emma Louise, bloc 3 : ajourné (proposition : validé). "
+            "Dossier de stage à compléter.",
             "Signatures",
         ]:
             assert expected in text, expected

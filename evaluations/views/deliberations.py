@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from blocks.models import Bloc
@@ -17,7 +18,7 @@ from core.forms import ReasonForm
 from core.roles import ADMIN, JURY_MEMBER, role_required
 from core.views import report_refusal
 
-from .. import deliberations, policies, standings
+from .. import deliberations, letters, policies, standings
 from ..forms import OpenDeliberationForm, RowDecisionForm
 from ..models import Deliberation, Grid, Score
 from .juries import get_jury_for_user, juries_visible_to
@@ -100,6 +101,11 @@ def deliberation_detail(request, pk):
             "can_rectify": rectification is None,
             "rectification_form": rectification_form(),
             "rectifications": rectifications,
+            "letters_url": (
+                reverse("evaluations:letters", args=[deliberation.pk])
+                if deliberation.published_at and roles.is_admin(request.user)
+                else None
+            ),
         },
     )
 
@@ -224,6 +230,22 @@ def deliberation_minutes(request, pk):
         deliberation.minutes_pdf.open("rb"),
         content_type="application/pdf",
         filename=f"proces-verbal-{deliberation.pk}.pdf",
+    )
+
+
+@role_required(ADMIN)
+def deliberation_letters(request, pk):
+    """Every candidate's decision letter of a published PV, in one PDF to print."""
+    deliberation = get_deliberation_for_user(request.user, pk)
+    if not deliberation.published_at:
+        raise Http404("Les résultats de ce procès-verbal ne sont pas publiés.")
+    merged = letters.merged_letters(deliberation)  # made now if the task could not
+    if not merged:
+        raise Http404("Ce procès-verbal ne contient aucune décision.")
+    return FileResponse(
+        merged.open("rb"),
+        content_type="application/pdf",
+        filename=f"lettres-de-decision-pv-{deliberation.pk}.pdf",
     )
 
 

@@ -4,7 +4,6 @@ import pytest
 from playwright.sync_api import expect
 
 from candidates.tests.factories import PASSWORD
-from evaluations.deliberations import publish_results
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -12,7 +11,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_candidate_journey(page, decision, admin_user, candidate_user, tmp_path):
     from certification.services import issue_bloc_certificate
 
-    publish_results(decision.deliberation, by=admin_user)
     certificate = issue_bloc_certificate(decision, by=admin_user)  # stored at once: autocommit
 
     page.goto("/")

@@ -88,7 +88,7 @@ class TestCandidateSeesOnlyPublished:
     def test_nothing_before_publication(self, login, signed, candidate_user):
         client = login(candidate_user)
         home = client.get(reverse("portal:candidate_home")).content.decode()
-        assert "décision publiée" not in home
+        assert "décision publiée :" not in home
         assert "Validé" not in home
         assert bloc_cards(home) == {
             1: ("En cours", "0 compétence(s) acquise(s) sur 6 (résultats non encore publiés)"),
@@ -184,9 +184,8 @@ def test_the_export_holds_nothing_of_anyone_else(login, signed, candidate_user, 
 
 
 def test_candidate_downloads_a_certificate_from_home(
-    login, decision, candidate_user, admin_user, django_capture_on_commit_callbacks
+    login, decision, candidate_user, django_capture_on_commit_callbacks
 ):
-    publish_results(decision.deliberation, by=admin_user)
     certificate = issued(decision, django_capture_on_commit_callbacks)
     home = login(candidate_user).get(reverse("portal:candidate_home")).content.decode()
     assert reverse("certification:certificate_pdf", args=[certificate.number]) in home
@@ -195,8 +194,8 @@ def test_candidate_downloads_a_certificate_from_home(
 def test_office_numbers_link_to_their_lists(login, signed, admin_user):
     page = login(admin_user).get(reverse("portal:office_dashboard"))
     # Emma sat 10 modalities (blocs 1 to 3): 11 grids handed in, M1.1's by the two
-    # jury members; blocs 1 and 3 to print, the signed PV to publish.
-    assert page.context["numbers"] == {
+    # jury members; the signed PV to publish, nothing to print before that.
+    numbers = {
         "cohorts": 1,
         "enrolled": 1,
         "grids_submitted": 11,
@@ -204,10 +203,15 @@ def test_office_numbers_link_to_their_lists(login, signed, admin_user):
         "open_sessions": 10,
         "open_deliberations": 0,
         "to_publish": 1,
-        "to_print": 2,
+        "to_print": 0,
         "valid_certificates": 0,
         "revoked": 0,
     }
+    assert page.context["numbers"] == numbers
+    publish_results(signed, by=admin_user)
+    page = login(admin_user).get(reverse("portal:office_dashboard"))
+    # Published: blocs 1 and 3 to print.
+    assert page.context["numbers"] == numbers | {"to_publish": 0, "to_print": 2}
     text = page.content.decode()
     for name in (
         "candidates:cohorts",
