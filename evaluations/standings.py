@@ -282,12 +282,16 @@ def _frozen_cell(cell):
     return frozen
 
 
-def shown_table(deliberation):
+def shown_table(deliberation, *, only=None):
     """What the deliberation's page and PV show: the table as signed, frozen;
-    while open, the table as it stands."""
+    while open, the table as it stands (only the enrolment `only`'s row, with it)."""
     if deliberation.signed_table is not None:
-        return deliberation.signed_table
-    return frozen_table(deliberation, deliberation_table(deliberation))
+        table = deliberation.signed_table
+        if only is not None:
+            rows = [row for row in table["rows"] if row["enrolment"] == only.pk]
+            table = {**table, "rows": rows}
+        return table
+    return frozen_table(deliberation, deliberation_table(deliberation, only=only))
 
 
 def bloc_totals(table):

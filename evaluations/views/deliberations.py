@@ -125,10 +125,10 @@ def deliberation_decide(request, pk):
     enrolment = get_object_or_404(
         Enrolment, pk=int(raw) if raw.isdigit() else 0, cohort=deliberation.cohort
     )
-    table = standings.shown_table(deliberation)
-    row = next((r for r in table["rows"] if r["enrolment"] == enrolment.pk), None)
-    if row is None:
+    rows = standings.shown_table(deliberation, only=enrolment)["rows"]
+    if not rows:
         raise Http404("Ce candidat n'est pas délibéré ici.")
+    row = rows[0]
     form = RowDecisionForm(request.POST, row=row)
     if not form.is_valid():
         messages.error(
