@@ -94,8 +94,7 @@ def letter_context(deliberation, table, row, candidate):
     }
 
 
-def render_letter(deliberation, row, candidate, *, table=None):
-    table = table if table is not None else shown_table(deliberation)
+def render_letter(deliberation, row, candidate, *, table):
     html = render_to_string(
         "evaluations/decision_letter_pdf.html",
         letter_context(deliberation, table, row, candidate),
@@ -107,12 +106,11 @@ def _row_of(table, enrolment_id):
     return next((row for row in decided_rows(table) if row["enrolment"] == enrolment_id), None)
 
 
-def store_letter(letter, *, table=None):
+def store_letter(letter, *, table):
     """Render the letter once and keep the file; a stored letter is never rendered again."""
     if letter.pdf:
         return letter
     deliberation = letter.deliberation
-    table = table if table is not None else shown_table(deliberation)
     row = _row_of(table, letter.enrolment_id)
     data = render_letter(deliberation, row, letter.enrolment.candidate, table=table)
     letter.pdf.save(
