@@ -6,9 +6,9 @@ re-render (never needed in normal use) would print the same text."""
 import base64
 
 import segno
-from django.conf import settings
 from django.template.loader import render_to_string
-from weasyprint import HTML
+
+from core.pdf import render_pdf
 
 
 def qr_data_uri(url):
@@ -31,9 +31,5 @@ def certificate_html(certificate):
     )
 
 
-def render_html(html):
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
-
-
 def render_certificate(certificate):
-    return render_html(certificate_html(certificate))
+    return render_pdf(certificate_html(certificate))

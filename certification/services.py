@@ -184,6 +184,11 @@ def refuse_unless_effective(deliberation):
     raise ValidationError(NOT_IN_FORCE)
 
 
+def _refuse_if_withdrawn(enrolment):
+    if not enrolment.is_active:
+        raise ValidationError("Le candidat a été retiré de la promotion : aucun certificat.")
+
+
 def _refuse_if_certified(candidate, bloc):
     """One valid certificate per bloc; after a revocation, a new one is only
     issued by an explicit, reasoned act (issue_again)."""
@@ -214,8 +219,7 @@ def issue_bloc_certificate(decision, *, by):
                 f"Le bloc {decision.bloc.number} n'a pas été validé par le jury : "
                 "aucun certificat ne peut être délivré."
             )
-        if not decision.enrolment.is_active:
-            raise ValidationError("Le candidat a été retiré de la promotion : aucun certificat.")
+        _refuse_if_withdrawn(decision.enrolment)
         refuse_unless_effective(decision.deliberation)
         _refuse_if_certified(candidate, decision.bloc)
         mentions = gather_mentions(
@@ -464,8 +468,8 @@ def issue_again(certificate, *, reason, by):
             title_gone="Les blocs obligatoires ne sont pas tous validés par des procès-verbaux "
             "publiés en vigueur : le parchemin ne peut être délivré à nouveau.",
         )
-        if decision is not None and not decision.enrolment.is_active:
-            raise ValidationError("Le candidat a été retiré de la promotion : aucun certificat.")
+        if decision is not None:
+            _refuse_if_withdrawn(decision.enrolment)
         new = _create(
             kind=old.kind,
             candidate=candidate,

@@ -250,8 +250,7 @@ def sign_minutes(deliberation, *, user):
             unsigned = [
                 other
                 for other in deliberation.jury.members.select_related("user")
-                if other.pk != member.pk
-                and not deliberation.signatures.filter(member=other).exists()
+                if other.pk != member.pk and other.pk not in signed_by
             ]
             if unsigned:
                 raise ValidationError(

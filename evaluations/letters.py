@@ -12,17 +12,16 @@ PDF; a letter whose rendering failed is rendered when first downloaded.
 import io
 import logging
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django_tasks import task
 from pypdf import PdfWriter
-from weasyprint import HTML
 
 from core.dates import french_date
+from core.pdf import render_pdf
 
-from .minutes import css_string, signed_on
+from .minutes import css_string, departs_from_proposal, signed_on
 from .models import DecisionLetter, Deliberation
 from .standings import shown_table
 
@@ -53,9 +52,7 @@ def letter_context(deliberation, table, row, candidate):
     for cell in row["cells"]:
         bloc = blocs[cell["bloc"]]
         if cell["decision"]:
-            departs = cell["decision"] != (
-                "validated" if cell["proposed_validated"] else "not_validated"
-            )
+            departs = departs_from_proposal(cell)
             decided.append(
                 {
                     "bloc": bloc,
@@ -99,7 +96,7 @@ def render_letter(deliberation, row, candidate, *, table):
         "evaluations/decision_letter_pdf.html",
         letter_context(deliberation, table, row, candidate),
     )
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    return render_pdf(html)
 
 
 def _row_of(table, enrolment_id):

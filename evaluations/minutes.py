@@ -8,13 +8,12 @@ or enrolled later, a score changed later, never changes a PV rendered again.
 
 import datetime
 
-from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
-from weasyprint import HTML
 
 from core.dates import french_date
+from core.pdf import render_pdf
 
 from .standings import bloc_totals, shown_table
 
@@ -107,4 +106,4 @@ def minutes_context(deliberation):
 
 def render_minutes(deliberation):
     html = render_to_string("evaluations/minutes_pdf.html", minutes_context(deliberation))
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    return render_pdf(html)

@@ -36,9 +36,10 @@ from django.core.management import call_command  # noqa: E402
 from blocks.export import SHIPPED_FILE  # noqa: E402
 from blocks.services import load_referential  # noqa: E402
 from candidates.models import Candidate, Cohort, Enrolment  # noqa: E402
-from certification.rendering import certificate_html, render_html  # noqa: E402
+from certification.rendering import certificate_html  # noqa: E402
 from certification.services import issue_bloc_certificate  # noqa: E402
 from core import roles  # noqa: E402
+from core.pdf import render_pdf  # noqa: E402
 from evaluations.deliberations import (  # noqa: E402
     open_deliberation,
     publish_results,
@@ -124,7 +125,7 @@ def main():
     pages = [certificate_html(c.__class__.objects.get(pk=c.pk)) for c in certificates]
     started = time.perf_counter()
     for html in pages:
-        render_html(html)
+        render_pdf(html)
     weasyprint_alone = (time.perf_counter() - started) / count
 
     print(f"Certificats : {count}")

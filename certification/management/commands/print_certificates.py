@@ -26,7 +26,7 @@ class Command(BaseCommand):
         if not deliberations.exists():
             raise CommandError(f"Aucun procès-verbal publié en vigueur pour le jury « {jury} ».")
         writer = PdfWriter()
-        for deliberation in deliberations.order_by("signed_at"):
+        for deliberation in deliberations.select_related("jury").order_by("signed_at"):
             if not due_bloc_decisions(deliberation).exists() and not due_titles(deliberation):
                 self.stdout.write(f"{deliberation} : aucun certificat à délivrer.")
                 continue
