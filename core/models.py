@@ -18,6 +18,9 @@ class Action(models.TextChoices):
     CANDIDATE_CREATED = "candidates.candidate.created", "fiche candidat créée"
     CANDIDATE_CHANGED = "candidates.candidate.changed", "fiche candidat modifiée"
     CANDIDATE_INVITED = "candidates.candidate.invited", "candidat invité"
+    PERSON_CREATED = "core.person.created", "compte créé"
+    PERSON_CHANGED = "core.person.changed", "compte modifié"
+    PERSON_INVITED = "core.person.invited", "invitation envoyée"
     CANDIDATE_IMPORTED = "candidates.candidate.imported", "candidat créé par import"
     COHORT_CREATED = "candidates.cohort.created", "promotion créée"
     COHORT_CHANGED = "candidates.cohort.changed", "promotion modifiée"
@@ -26,14 +29,22 @@ class Action(models.TextChoices):
     ENROLMENT_WITHDRAWN = "candidates.enrolment.withdrawn", "retrait de l'inscription"
     IMPORT_APPLIED = "candidates.import.applied", "import d'une promotion"
     JURY_CREATED = "evaluations.jury.created", "jury créé"
+    JURY_CHANGED = "evaluations.jury.changed", "jury modifié"
     JURY_MEMBER_ADDED = "evaluations.jury.member_added", "membre ajouté au jury"
+    JURY_MEMBER_REPLACED = "evaluations.jury.member_replaced", "membre du jury remplacé"
+    JURY_MEMBER_REMOVED = "evaluations.jury.member_removed", "membre retiré du jury"
+    RECUSAL_RECORDED = "evaluations.jury.recusal", "membre du jury déporté pour un candidat"
     INDEPENDENCE_DECLARED = "evaluations.jury.independence_declared", "indépendance déclarée"
     SESSION_CREATED = "evaluations.session.created", "session d'examen créée"
     SESSION_STATUS_CHANGED = "evaluations.session.status_changed", "statut de la session changé"
+    SESSION_CHANGED = "evaluations.session.changed", "session d'examen modifiée"
+    SESSION_CANCELLED = "evaluations.session.cancelled", "session d'examen annulée"
+    ASSESSOR_REPLACED = "evaluations.session.assessor_replaced", "évaluateur remplacé"
     PRESENCE_CHANGED = "evaluations.assessment.presence_changed", "présence modifiée"
     SCORE_CHANGED = "evaluations.score.changed", "note modifiée"
     GRID_COMMENT_CHANGED = "evaluations.grid.comment_changed", "commentaire général modifié"
     GRID_SUBMITTED = "evaluations.grid.submitted", "grille remise"
+    AGREED_SCORE_RECORDED = "evaluations.score.agreed", "note retenue après concertation"
     DELIBERATION_OPENED = "evaluations.deliberation.opened", "délibération ouverte"
     DECISION_RECORDED = "evaluations.decision.recorded", "décision du jury enregistrée"
     MINUTES_SIGNED = "evaluations.minutes.signed", "procès-verbal signé"
@@ -51,6 +62,27 @@ class Action(models.TextChoices):
         "certification.certificate.superseded",
         "certificat remplacé par une réédition",
     )
+
+
+class Profile(models.Model):
+    """What the platform knows of a trainer or a jury member beyond their
+    account: the organisation an external professional comes from."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name="compte",
+        on_delete=models.PROTECT,
+        related_name="profile",
+    )
+    organisation = models.CharField("organisme", max_length=200, blank=True)
+    phone = models.CharField("téléphone", max_length=30, blank=True)
+
+    class Meta:
+        verbose_name = "profil"
+        verbose_name_plural = "profils"
+
+    def __str__(self):
+        return self.user.get_full_name() or self.user.username
 
 
 class AuditEventQuerySet(models.QuerySet):

@@ -26,6 +26,7 @@ class ExamSession(models.Model):
         PLANNED = "planned", "Planifiée"
         OPEN = "open", "Ouverte à la notation"
         CLOSED = "closed", "Close"
+        CANCELLED = "cancelled", "Annulée"
 
     modality = models.ForeignKey(
         EvaluationModality,
@@ -61,6 +62,10 @@ class ExamSession(models.Model):
     status = models.CharField(
         "statut", max_length=10, choices=Status.choices, default=Status.PLANNED
     )
+    cancellation_reason = models.TextField("motif de l'annulation", blank=True)
+    # The form's one-time token: a second post of the same form (a double
+    # click) finds the session the first one created instead of a second one.
+    creation_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField("créée le", auto_now_add=True)
 
     objects = ExamSessionQuerySet.as_manager()
@@ -94,6 +99,11 @@ class Assessment(models.Model):
     enrolment = models.ForeignKey(
         Enrolment, verbose_name="inscription", on_delete=models.PROTECT, related_name="assessments"
     )
+    # The session's modality, repeated so that the database itself keeps two
+    # sessions of a modality from giving a candidate the same attempt number.
+    modality = models.ForeignKey(
+        EvaluationModality, on_delete=models.PROTECT, related_name="+", editable=False
+    )
     attempt = models.PositiveSmallIntegerField("tentative", default=1)
     present = models.BooleanField("présent", default=True)
 
@@ -106,6 +116,9 @@ class Assessment(models.Model):
                 fields=["session", "enrolment"], name="one_assessment_per_session"
             ),
             models.CheckConstraint(condition=Q(attempt__gte=1), name="attempt_from_one"),
+            models.UniqueConstraint(
+                fields=["enrolment", "modality", "attempt"], name="one_attempt_number_per_modality"
+            ),
         ]
 
     def __str__(self):
@@ -176,6 +189,74 @@ class Score(models.Model):
 
     def __str__(self):
         return f"{self.criterion_id} : {self.value}"
+
+
+class AssessorReplacement(models.Model):
+    """An assessor replaced in a session after grids were handed in: the
+    replaced assessor's submitted grids still count for their candidates,
+    their drafts are kept and count for nothing; the replacement marks the
+    others."""
+
+    session = models.ForeignKey(ExamSession, on_delete=models.PROTECT, related_name="replacements")
+    replaced = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="évaluateur remplacé",
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    replacement = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="remplaçant",
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reason = models.TextField("motif")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField("le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "remplacement d'évaluateur"
+        verbose_name_plural = "remplacements d'évaluateurs"
+        ordering = ["session", "recorded_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="replacement_has_a_reason"),
+        ]
+
+    def __str__(self):
+        return f"{self.replaced} remplacé(e) par {self.replacement} · {self.session}"
+
+
+class AgreedScore(models.Model):
+    """The value the assessors agreed on for a criterion where their submitted
+    grids disagreed: it replaces their mean in the proposal."""
+
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.PROTECT, related_name="agreed_scores"
+    )
+    criterion = models.ForeignKey(
+        Criterion, verbose_name="critère", on_delete=models.PROTECT, related_name="+"
+    )
+    value = models.DecimalField("note retenue", max_digits=5, decimal_places=2)
+    reason = models.TextField("motif")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField("le", auto_now=True)
+
+    class Meta:
+        verbose_name = "note retenue après concertation"
+        verbose_name_plural = "notes retenues après concertation"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "criterion"], name="one_agreed_score_per_criterion"
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="agreed_score_has_a_reason"),
+        ]
+
+    def __str__(self):
+        return f"{self.criterion_id} : {self.value} (retenue)"
 
 
 class Jury(models.Model):
@@ -253,6 +334,34 @@ class JuryMember(models.Model):
     @property
     def has_declared(self):
         return self.independence_declared_at is not None
+
+
+class Recusal(models.Model):
+    """A jury member standing aside for one candidate (they know them, for
+    instance): they neither mark nor decide on that candidate."""
+
+    member = models.ForeignKey(JuryMember, on_delete=models.PROTECT, related_name="recusals")
+    enrolment = models.ForeignKey(
+        Enrolment, verbose_name="inscription", on_delete=models.PROTECT, related_name="recusals"
+    )
+    reason = models.TextField("motif")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField("le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "déport d'un membre du jury"
+        verbose_name_plural = "déports de membres du jury"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "enrolment"], name="one_recusal_per_candidate"
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="recusal_has_a_reason"),
+        ]
+
+    def __str__(self):
+        return f"{self.member} se déporte · {self.enrolment.candidate}"
 
 
 class DeliberationQuerySet(models.QuerySet):

@@ -10,6 +10,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from blocks.models import Criterion, EvaluationModality
+from candidates.models import Cohort
 from core import roles
 from core.audit import Action, record_event
 
@@ -80,33 +81,52 @@ def _check_assessors(modality, cohort, assessors, lead, jury):
         raise ValidationError(conflict_message(conflicts))
 
 
-def create_session(*, modality, cohort, date, place, assessors, jury=None, lead=None, by):
+def create_session(
+    *, modality, cohort, date, place, assessors, jury=None, lead=None, token=None, by
+):
     """Plan a session and give an assessment to each active candidate who has
     not yet validated the modality's bloc (capitalisation: a re-sit takes only
     the blocs not validated).
 
     A candidate who already sat this modality gets the next attempt number;
-    the earlier assessment is kept."""
+    the earlier assessment is kept. Creations for a cohort wait for each other
+    (the cohort's row is locked), so two sessions never number attempts from
+    the same past. `token`, the form's one-time token: posting the same form
+    twice returns the session the first post created."""
     with transaction.atomic():
+        Cohort.objects.select_for_update().get(pk=cohort.pk)
+        if token is not None:
+            already = ExamSession.objects.filter(creation_token=token).first()
+            if already is not None:
+                return already
         if modality.bloc.certification_version_id != cohort.certification_version_id:
             raise ValidationError(
                 "Cette modalité n'appartient pas à la certification suivie par la promotion."
             )
         _check_assessors(modality, cohort, assessors, lead, jury)
         session = ExamSession.objects.create(
-            modality=modality, cohort=cohort, date=date, place=place, lead=lead, jury=jury
+            modality=modality,
+            cohort=cohort,
+            date=date,
+            place=place,
+            lead=lead,
+            jury=jury,
+            creation_token=token,
         )
         session.assessors.set(assessors)
         enrolments = resit_enrolments(cohort, modality.bloc)
         earlier = dict(
-            Assessment.objects.filter(enrolment__in=enrolments, session__modality=modality)
+            Assessment.objects.filter(enrolment__in=enrolments, modality=modality)
             .values("enrolment")
             .annotate(last=Max("attempt"))
             .values_list("enrolment", "last")
         )
         Assessment.objects.bulk_create(
             Assessment(
-                session=session, enrolment=enrolment, attempt=earlier.get(enrolment.pk, 0) + 1
+                session=session,
+                enrolment=enrolment,
+                modality=modality,
+                attempt=earlier.get(enrolment.pk, 0) + 1,
             )
             for enrolment in enrolments
         )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import deliberations, juries, sessions
+from .views import deliberations, grids, juries, sessions
 
 app_name = "evaluations"
 urlpatterns = [
@@ -8,10 +8,10 @@ urlpatterns = [
     path("sessions/nouvelle/", sessions.session_create, name="session_create"),
     path("sessions/<int:pk>/", sessions.session_detail, name="session"),
     path("sessions/<int:pk>/statut/", sessions.session_status, name="session_status"),
-    path("evaluations/<int:pk>/grille/", sessions.grid, name="grid"),
+    path("evaluations/<int:pk>/grille/", grids.grid, name="grid"),
     path("evaluations/<int:pk>/presence/", sessions.assessment_presence, name="presence"),
-    path("evaluations/<int:pk>/synthese/", sessions.synthesis, name="synthesis"),
-    path("evaluations/<int:pk>/historique/", sessions.history, name="history"),
+    path("evaluations/<int:pk>/synthese/", grids.synthesis, name="synthesis"),
+    path("evaluations/<int:pk>/historique/", grids.history, name="history"),
     path("jurys/", juries.jury_list, name="juries"),
     path("jurys/nouveau/", juries.jury_create, name="jury_create"),
     path("jurys/<int:pk>/", juries.jury_detail, name="jury"),
