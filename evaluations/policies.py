@@ -19,6 +19,23 @@ def reviews_session(user, session):
     return roles.is_admin(user) or session.lead_id == user.pk
 
 
+def review_refusal(user, session, own_grid):
+    """Why the user may not yet read the other assessors' grids of a candidate
+    (synthesis, whole history); `own_grid`: the user's grid for that candidate,
+    or None. Whoever marks a candidate, the lead included, first hands in their
+    own grid: independence."""
+    if roles.is_admin(user):
+        return None
+    if session.lead_id != user.pk:
+        return "La synthèse et l'historique complet sont réservés au bureau et au responsable."
+    if own_grid is None or not own_grid.is_submitted:
+        return (
+            "Remettez d'abord votre propre grille pour ce candidat : vous ne voyez celles "
+            "des autres évaluateurs qu'ensuite (notation indépendante)."
+        )
+    return None
+
+
 def sets_presence(user, *, is_assessor):
     """The office and the session's assessors record who is present."""
     return roles.is_admin(user) or is_assessor

@@ -33,8 +33,18 @@ def test_an_assessor_reads_only_their_own_grid_history(
     url = reverse("evaluations:history", args=[assessment.pk])
     own = login(second_jury_member).get(url).context["events"]
     assert {event.actor for event in own} == {second_jury_member}
-    lead = login(jury_member).get(url).context["events"]  # jury1 leads the session
+    # jury1 leads the session, but marks this candidate too: until their own
+    # grid is handed in, the lead reads only their own changes.
+    lead = login(jury_member).get(url).context["events"]
+    assert {event.actor for event in lead} == {jury_member}
+    synthesis = reverse("evaluations:synthesis", args=[assessment.pk])
+    refused = login(jury_member).get(synthesis)
+    assert refused.status_code == 403
+    assert "votre propre grille pour ce candidat" in refused.content.decode()
+    fill(assessment, jury_member, 3, submit=True)
+    lead = login(jury_member).get(url).context["events"]
     assert {event.actor for event in lead} == {jury_member, second_jury_member}
+    assert login(jury_member).get(synthesis).status_code == 200
 
 
 def test_scores_of_a_signed_deliberation_no_longer_change(

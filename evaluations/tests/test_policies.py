@@ -84,6 +84,16 @@ def test_the_session_is_reviewed_by_the_office_and_its_lead(admin_user, trainer,
     assert not policies.reviews_session(other_trainer, session)
 
 
+def test_the_lead_reviews_only_after_handing_in_their_own_grid(admin_user, trainer, other_trainer):
+    session = SimpleNamespace(lead_id=trainer.pk)
+    draft, handed_in = SimpleNamespace(is_submitted=False), SimpleNamespace(is_submitted=True)
+    assert policies.review_refusal(admin_user, session, None) is None
+    assert "Remettez d'abord" in policies.review_refusal(trainer, session, None)
+    assert "Remettez d'abord" in policies.review_refusal(trainer, session, draft)
+    assert policies.review_refusal(trainer, session, handed_in) is None
+    assert "réservés au bureau" in policies.review_refusal(other_trainer, session, handed_in)
+
+
 def test_presence_by_the_office_or_an_assessor(admin_user, trainer):
     assert policies.sets_presence(admin_user, is_assessor=False)
     assert policies.sets_presence(trainer, is_assessor=True)

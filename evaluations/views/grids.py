@@ -122,6 +122,10 @@ def grid_initial(grid):
     return initial
 
 
+def _own_grid(assessment, user):
+    return Grid.objects.filter(assessment=assessment, assessor=user).first()
+
+
 def _others_if_all_submitted(assessment, user):
     """The other assessors' scores by criterion, shown only once every assessor
     of the session has submitted: assessors score independently."""
@@ -145,10 +149,9 @@ def synthesis(request, pk):
     """The consolidated grid: each criterion's mean over submitted grids, and disagreements."""
     assessment = get_assessment_for_reviewer(request.user, pk)
     session = assessment.session
-    if not policies.reviews_session(request.user, session):
-        raise PermissionDenied(
-            "La synthèse est réservée au bureau et au responsable de la session."
-        )
+    refusal = policies.review_refusal(request.user, session, _own_grid(assessment, request.user))
+    if refusal is not None:
+        raise PermissionDenied(refusal)
     version = session.modality.bloc.certification_version
     criteria = list(modality_criteria(session.modality))
     grids = list(
@@ -194,7 +197,8 @@ def history(request, pk):
     lead; an assessor sees only their own grid's (independence)."""
     assessment = get_assessment_for_reviewer(request.user, pk)
     grids = assessment.grids.all()
-    if not policies.reviews_session(request.user, assessment.session):
+    own = _own_grid(assessment, request.user)
+    if policies.review_refusal(request.user, assessment.session, own) is not None:
         grids = grids.filter(assessor=request.user)
     grid_ids = [str(pk) for pk in grids.values_list("pk", flat=True)]
     events = (
