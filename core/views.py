@@ -15,9 +15,10 @@ def is_fetch(request):
     return request.headers.get("X-Requested-With") == "fetch"
 
 
-def form_page(request, *forms, title, submit, back, intro=""):
+def form_page(request, *forms, title, submit, back, intro="", other_submits=(), status=200):
     """One page for every back-office form: a title, the forms (rendered from
-    their classes by crispy-forms), submit and cancel."""
+    their classes by crispy-forms), submit and cancel; `other_submits`: more
+    buttons as (name, label), for a second way to send the same form."""
     return render(
         request,
         "core/form_page.html",
@@ -25,7 +26,9 @@ def form_page(request, *forms, title, submit, back, intro=""):
             "forms": forms,
             "title": title,
             "submit": submit,
+            "other_submits": other_submits,
             "back": resolve_url(back),
             "intro": intro,
         },
+        status=status,
     )

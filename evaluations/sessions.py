@@ -15,7 +15,15 @@ from core import roles
 from core.audit import Action, record_event
 
 from .juries import conflict_message, seat_for, trainer_conflicts
-from .models import Assessment, BlocDecision, Deliberation, ExamSession, Grid, Score
+from .models import (
+    Assessment,
+    AssessorReplacement,
+    BlocDecision,
+    Deliberation,
+    ExamSession,
+    Grid,
+    Score,
+)
 from .standings import resit_enrolments
 
 
@@ -57,7 +65,7 @@ def _check_assessors(modality, cohort, assessors, lead, jury):
         raise ValidationError(
             f"Cette modalité est notée par les {who} : "
             + ", ".join(user.get_full_name() or user.username for user in wrong)
-            + " n'ont pas ce rôle."
+            + (" n'a pas ce rôle." if len(wrong) == 1 else " n'ont pas ce rôle.")
         )
     if lead is not None and lead not in assessors:
         raise ValidationError("Le responsable de la session doit être l'un de ses évaluateurs.")
@@ -82,7 +90,17 @@ def _check_assessors(modality, cohort, assessors, lead, jury):
 
 
 def create_session(
-    *, modality, cohort, date, place, assessors, jury=None, lead=None, token=None, by
+    *,
+    modality,
+    cohort,
+    date,
+    place,
+    assessors,
+    jury=None,
+    lead=None,
+    token=None,
+    open_now=False,
+    by,
 ):
     """Plan a session and give an assessment to each active candidate who has
     not yet validated the modality's bloc (capitalisation: a re-sit takes only
@@ -92,7 +110,8 @@ def create_session(
     the earlier assessment is kept. Creations for a cohort wait for each other
     (the cohort's row is locked), so two sessions never number attempts from
     the same past. `token`, the form's one-time token: posting the same form
-    twice returns the session the first post created."""
+    twice returns the session the first post created. With `open_now`, the
+    session is open to grading at once."""
     with transaction.atomic():
         Cohort.objects.select_for_update().get(pk=cohort.pk)
         if token is not None:
@@ -134,9 +153,220 @@ def create_session(
             actor=by,
             action=Action.SESSION_CREATED,
             target=session,
-            data={"assessors": sorted(user.username for user in assessors)},
+            data={
+                "assessors": sorted(user.username for user in assessors),
+                "assessor_names": sorted(
+                    user.get_full_name() or user.username for user in assessors
+                ),
+            },
+        )
+        if open_now:
+            session = change_session_status(session, status=ExamSession.Status.OPEN, by=by)
+    return session
+
+
+def schedule_bloc(*, cohort, plans, by):
+    """Every modality of a bloc planned for a cohort at once: each plan holds
+    create_session's arguments for one modality. All or nothing."""
+    with transaction.atomic():
+        return [create_session(cohort=cohort, by=by, **plan) for plan in plans]
+
+
+def person_name(user):
+    return user.get_full_name() or user.username
+
+
+def edit_session(session, *, date, place, assessors, lead, jury=None, by):
+    """Change a session's date, place, assessors, lead or jury while none of
+    its grids is handed in; after that, an assessor is replaced with a reason
+    (replace_assessor)."""
+    with transaction.atomic():
+        session = (
+            ExamSession.objects.select_for_update(of=("self",))
+            .select_related("modality", "cohort", "lead", "jury")
+            .get(pk=session.pk)
+        )
+        if session.status not in (ExamSession.Status.PLANNED, ExamSession.Status.OPEN):
+            raise ValidationError(
+                f"Une session {session.get_status_display().lower()} ne se modifie plus."
+            )
+        if Grid.objects.filter(assessment__session=session, status=Grid.Status.SUBMITTED).exists():
+            raise ValidationError(
+                "Des grilles de cette session sont déjà remises : elle ne se modifie plus. "
+                "Pour changer d'évaluateur, passez par « Remplacer » (avec un motif)."
+            )
+        _check_assessors(session.modality, session.cohort, assessors, lead, jury)
+        before = list(session.assessors.order_by("last_name", "first_name"))
+        after = sorted(assessors, key=lambda user: (user.last_name, user.first_name))
+        changes = []
+
+        def note(field, old, new):
+            if old != new:
+                changes.append({"field": field, "old": old, "new": new})
+
+        note("date", session.date.strftime("%d/%m/%Y"), date.strftime("%d/%m/%Y"))
+        note("lieu", session.place, place)
+        note(
+            "évaluateurs",
+            ", ".join(map(person_name, before)),
+            ", ".join(map(person_name, after)),
+        )
+        note(
+            "responsable",
+            person_name(session.lead) if session.lead else "",
+            person_name(lead) if lead else "",
+        )
+        note("jury", str(session.jury or ""), str(jury or ""))
+        if not changes:
+            return session
+        session.date, session.place, session.lead, session.jury = date, place, lead, jury
+        session.save(update_fields=["date", "place", "lead", "jury"])
+        session.assessors.set(assessors)
+        record_event(
+            actor=by, action=Action.SESSION_CHANGED, target=session, data={"changes": changes}
         )
     return session
+
+
+def replace_assessor(session, *, replaced, replacement, reason, by):
+    """Replace an assessor who can no longer mark (illness, for example). Their
+    handed-in grids still count for their candidates, whom the replacement
+    does not mark; their drafts are kept and count for nothing; the
+    replacement marks every other candidate. The lead's role passes on."""
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        session = (
+            ExamSession.objects.select_for_update(of=("self",))
+            .select_related("modality", "cohort", "jury")
+            .get(pk=session.pk)
+        )
+        if session.status not in (ExamSession.Status.PLANNED, ExamSession.Status.OPEN):
+            raise ValidationError(
+                f"Une session {session.get_status_display().lower()} ne change plus d'évaluateurs."
+            )
+        if not reason:
+            raise ValidationError("Indiquez le motif du remplacement.")
+        assessors = list(session.assessors.all())
+        if replaced not in assessors:
+            raise ValidationError(f"{person_name(replaced)} n'évalue pas cette session.")
+        if replacement in assessors:
+            raise ValidationError(f"{person_name(replacement)} évalue déjà cette session.")
+        lead = replacement if session.lead_id == replaced.pk else session.lead
+        remaining = [user for user in assessors if user != replaced] + [replacement]
+        _check_assessors(session.modality, session.cohort, remaining, lead, session.jury)
+        drafts = Grid.objects.filter(
+            assessment__session=session, assessor=replaced, status=Grid.Status.DRAFT
+        ).count()
+        session.assessors.remove(replaced)
+        session.assessors.add(replacement)
+        if lead != session.lead:
+            session.lead = lead
+            session.save(update_fields=["lead"])
+        AssessorReplacement.objects.create(
+            session=session,
+            replaced=replaced,
+            replacement=replacement,
+            reason=reason,
+            recorded_by=by,
+        )
+        record_event(
+            actor=by,
+            action=Action.ASSESSOR_REPLACED,
+            target=session,
+            data={
+                "replaced": person_name(replaced),
+                "replacement": person_name(replacement),
+                "reason": reason,
+                "drafts_kept": drafts,
+            },
+        )
+    return session
+
+
+def cancel_session(session, *, reason, by):
+    """Cancel a planned session: nobody has sat it, so its candidates' places
+    are released (the next session of the modality is their same attempt);
+    the session itself stays, cancelled, with its reason."""
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        session = ExamSession.objects.select_for_update().get(pk=session.pk)
+        if session.status != ExamSession.Status.PLANNED:
+            raise ValidationError(
+                "Seule une session planifiée s'annule ; une session ouverte se clôt."
+            )
+        if not reason:
+            raise ValidationError("Indiquez le motif de l'annulation.")
+        assessments = session.assessments.all()
+        count = assessments.count()
+        assessments.delete()
+        session.status = ExamSession.Status.CANCELLED
+        session.cancellation_reason = reason
+        session.save(update_fields=["status", "cancellation_reason"])
+        record_event(
+            actor=by,
+            action=Action.SESSION_CANCELLED,
+            target=session,
+            data={"reason": reason, "candidates": count},
+        )
+    return session
+
+
+def expected_assessors(assessor_ids, replacements, submitted_ids):
+    """Who marks one candidate: the session's assessors, except where a
+    replaced assessor had handed in this candidate's grid before being
+    replaced: that grid counts and their replacement does not mark.
+
+    `replacements`: (replaced id, replacement id) in the order they happened;
+    `submitted_ids`: assessors whose grid for the candidate is handed in."""
+    earlier_holders = {}  # current assessor -> those who held their place before, in order
+    for replaced, replacement in replacements:
+        earlier_holders[replacement] = earlier_holders.pop(replaced, []) + [replaced]
+    expected = set()
+    for assessor in assessor_ids:
+        handed_in = [held for held in earlier_holders.get(assessor, []) if held in submitted_ids]
+        expected.add(handed_in[0] if handed_in else assessor)
+    return expected
+
+
+def grading_state(session):
+    """assessment -> (expected assessor ids, submitted assessor ids), for the
+    present candidates of the session, in three queries."""
+    assessor_ids = set(session.assessors.values_list("pk", flat=True))
+    replacements = list(session.replacements.values_list("replaced", "replacement"))
+    submitted = {}
+    for assessment_id, assessor_id in Grid.objects.filter(
+        assessment__session=session, status=Grid.Status.SUBMITTED
+    ).values_list("assessment", "assessor"):
+        submitted.setdefault(assessment_id, set()).add(assessor_id)
+    state = {}
+    for assessment in session.assessments.filter(present=True).select_related(
+        "enrolment__candidate"
+    ):
+        done = submitted.get(assessment.pk, set())
+        state[assessment] = (expected_assessors(assessor_ids, replacements, done), done)
+    return state
+
+
+def ungraded_candidates(session):
+    """Present candidates whose grids are not all handed in: named before a
+    session is closed."""
+    return [
+        assessment.enrolment.candidate
+        for assessment, (expected, done) in grading_state(session).items()
+        if not expected <= done
+    ]
+
+
+class UngradedCandidates(ValidationError):
+    """Closing was asked while present candidates are not fully graded."""
+
+    def __init__(self, candidates):
+        self.candidates = candidates
+        super().__init__(
+            "Ces candidats présents n'ont pas toutes leurs grilles remises : "
+            + ", ".join(candidate.full_name for candidate in candidates)
+            + ". Confirmez pour clore quand même."
+        )
 
 
 SESSION_MOVES = {
@@ -146,14 +376,22 @@ SESSION_MOVES = {
 }
 
 
-def change_session_status(session, *, status, by):
+def change_session_status(session, *, status, by, confirmed=False):
+    """Open, close or reopen a session. Closing while present candidates are
+    not fully graded needs `confirmed` (UngradedCandidates names them)."""
+    if status not in ExamSession.Status.values:
+        raise ValidationError("Ce statut de session n'existe pas.")
     with transaction.atomic():
         session = ExamSession.objects.select_for_update().get(pk=session.pk)
-        if status not in SESSION_MOVES[session.status]:
+        if status not in SESSION_MOVES.get(session.status, set()):
             raise ValidationError(
                 f"Une session {session.get_status_display().lower()} ne peut pas passer à "
                 f"« {ExamSession.Status(status).label.lower()} »."
             )
+        if status == ExamSession.Status.CLOSED and not confirmed:
+            ungraded = ungraded_candidates(session)
+            if ungraded:
+                raise UngradedCandidates(ungraded)
         old = session.status
         session.status = status
         session.save(update_fields=["status"])
@@ -241,8 +479,9 @@ def save_grid(assessment, *, assessor, revision, entries, overall_comment, reaso
             raise ValidationError("Vous n'êtes pas évaluateur de cette session.")
         if not assessment.present:
             raise ValidationError("Le candidat est noté absent : sa grille ne se remplit pas.")
+        _check_not_marked_by_replaced(session, assessment, assessor)
         if session.jury_id:
-            seat_for(session.jury, assessor)
+            seat_for(session.jury, assessor, enrolment=assessment.enrolment)
             if trainer_conflicts([assessor], session.cohort):
                 raise ValidationError(conflict_message([assessor]))
         grid = _locked_grid(assessment, assessor)
@@ -319,6 +558,22 @@ def save_grid(assessment, *, assessor, revision, entries, overall_comment, reaso
             grid.revision += 1
             grid.save()
     return grid
+
+
+def _check_not_marked_by_replaced(session, assessment, assessor):
+    """A replacement does not mark the candidates whose grid the assessor they
+    replace had already handed in."""
+    replacements = list(session.replacements.values_list("replaced", "replacement"))
+    if not any(replacement == assessor.pk for _, replacement in replacements):
+        return
+    submitted = set(
+        assessment.grids.filter(status=Grid.Status.SUBMITTED).values_list("assessor", flat=True)
+    )
+    if assessor.pk not in expected_assessors({assessor.pk}, replacements, submitted):
+        raise ValidationError(
+            "La grille de ce candidat a été remise par l'évaluateur que vous remplacez : "
+            "elle compte, vous ne le notez pas."
+        )
 
 
 def _deliberated(grid, assessment):

@@ -1,24 +1,45 @@
+import uuid
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from core import roles
+from core.forms import ReasonForm
 from core.roles import ADMIN, JURY_MEMBER, TRAINER, role_required
 from core.views import form_page, report_refusal
 
 from .. import policies
-from ..forms import SessionForm
+from ..forms import (
+    BlocScheduleForm,
+    ReplaceAssessorForm,
+    SessionForm,
+    SessionPlanForm,
+    modality_plan_forms,
+)
 from ..models import Assessment, ExamSession, Grid
 from ..sessions import (
+    UngradedCandidates,
+    cancel_session,
     change_session_status,
     create_session,
+    edit_session,
+    expected_assessors,
     modality_criteria,
+    replace_assessor,
+    schedule_bloc,
     set_presence,
 )
 
 ASSESSORS = (TRAINER, JURY_MEMBER)
+
+
+def add_errors(form, error):
+    for message in error.messages:
+        form.add_error(None, message)
 
 
 def sessions_visible_to(user):
@@ -61,6 +82,9 @@ def session_list(request):
         .select_related("modality__bloc", "cohort")
         .annotate(candidate_count=Count("assessments", distinct=True))
     )
+    cohort = request.GET.get("promotion", "")
+    if cohort.isdigit():
+        sessions = sessions.filter(cohort=cohort)
     return render(request, "evaluations/session_list.html", {"sessions": sessions})
 
 
@@ -70,15 +94,15 @@ def session_create(request):
     if request.method == "POST" and form.is_valid():
         try:
             session = create_session(
-                **{key: value for key, value in form.cleaned_data.items() if key != "assessors"},
-                assessors=list(form.cleaned_data["assessors"]),
-                by=request.user,
+                **form.plan(), open_now="open" in request.POST, by=request.user
             )
         except ValidationError as error:
-            for message in error.messages:
-                form.add_error(None, message)
+            add_errors(form, error)
         else:
-            messages.success(request, "Session créée.")
+            messages.success(
+                request,
+                "Session créée et ouverte à la notation." if session.is_open else "Session créée.",
+            )
             return redirect(session)
     return form_page(
         request,
@@ -88,7 +112,134 @@ def session_create(request):
         "évaluation ; un candidat qui a déjà passé cette modalité passe une nouvelle tentative, "
         "la précédente est conservée.",
         submit="Créer la session",
+        other_submits=[("open", "Créer et ouvrir")],
         back="evaluations:sessions",
+    )
+
+
+@role_required(ADMIN)
+def bloc_schedule(request):
+    """Every modality of a bloc planned for a promotion in one form: first the
+    promotion and the bloc, then a date, place and assessors per modality."""
+    choice = BlocScheduleForm(request.GET or None)
+    if not choice.is_valid():
+        return form_page(
+            request,
+            choice,
+            title="Planifier toutes les épreuves d'un bloc",
+            intro="Choisissez la promotion et le bloc ; la page suivante demande la date, le "
+            "lieu et les évaluateurs de chacune de ses modalités.",
+            submit="Continuer",
+            back="evaluations:sessions",
+        )
+    cohort, bloc = choice.cleaned_data["cohort"], choice.cleaned_data["bloc"]
+    modalities = list(bloc.modalities.order_by("code"))
+    plans = modality_plan_forms(modalities, request.POST or None)
+    token = request.POST.get("token") or str(uuid.uuid4())
+    if request.method == "POST" and all(form.is_valid() for form in plans):
+        try:
+            token = uuid.UUID(token)
+        except ValueError:
+            token = uuid.uuid4()
+        try:
+            sessions = schedule_bloc(
+                cohort=cohort,
+                plans=[
+                    {
+                        **form.plan(),
+                        "modality": form.modality,
+                        "token": uuid.uuid5(token, str(form.modality.pk)),
+                    }
+                    for form in plans
+                ],
+                by=request.user,
+            )
+        except ValidationError as error:
+            messages.error(request, "Aucune session n'a été créée : " + " ".join(error.messages))
+        else:
+            messages.success(request, f"{len(sessions)} session(s) planifiée(s) pour {cohort}.")
+            return redirect(f"{reverse('evaluations:sessions')}?promotion={cohort.pk}")
+    return render(
+        request,
+        "evaluations/bloc_schedule.html",
+        {"cohort": cohort, "bloc": bloc, "plans": plans, "token": token},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@role_required(ADMIN)
+def session_edit(request, pk):
+    session = get_session_for_user(request.user, pk)
+    form = SessionPlanForm(
+        request.POST or None,
+        initial={
+            "date": session.date,
+            "place": session.place,
+            "assessors": list(session.assessors.all()),
+            "jury": session.jury,
+            "lead": session.lead,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            edit_session(session, **form.plan(), by=request.user)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, "Session modifiée.")
+            return redirect(session)
+    return form_page(
+        request,
+        form,
+        title=f"Modifier la session {session.short_label}",
+        intro="La date, le lieu, les évaluateurs et le responsable changent tant qu'aucune "
+        "grille n'est remise ; ensuite, un évaluateur se remplace avec un motif.",
+        submit="Enregistrer",
+        back=session,
+    )
+
+
+@role_required(ADMIN)
+def session_replace(request, pk):
+    session = get_session_for_user(request.user, pk)
+    form = ReplaceAssessorForm(request.POST or None, session=session)
+    if request.method == "POST" and form.is_valid():
+        try:
+            replace_assessor(session, **form.cleaned_data, by=request.user)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, "Évaluateur remplacé.")
+            return redirect(session)
+    return form_page(
+        request,
+        form,
+        title=f"Remplacer un évaluateur · {session.short_label}",
+        submit="Remplacer",
+        back=session,
+    )
+
+
+@role_required(ADMIN)
+def session_cancel(request, pk):
+    session = get_session_for_user(request.user, pk)
+    form = ReasonForm(request.POST or None, label="Motif de l'annulation")
+    if request.method == "POST":
+        try:
+            cancel_session(session, reason=form.text(), by=request.user)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, "Session annulée.")
+            return redirect(session)
+    return form_page(
+        request,
+        form,
+        title=f"Annuler la session {session.short_label}",
+        intro="Personne ne l'a passée : ses candidats sont libérés et passeront la même "
+        "tentative à la prochaine session de cette modalité. La session reste listée, annulée.",
+        submit="Annuler la session",
+        back=session,
     )
 
 
@@ -107,13 +258,20 @@ def session_detail(request, pk):
     )
     is_assessor = any(assessor.pk == request.user.pk for assessor in assessors)
     can_review = policies.reviews_session(request.user, session)
+    replacements = list(session.replacements.select_related("replaced", "replacement"))
+    replaced_pairs = [(r.replaced_id, r.replacement_id) for r in replacements]
+    assessor_ids = {assessor.pk for assessor in assessors}
     rows = []
     for assessment in assessments:
         by_assessor = {grid.assessor_id: grid for grid in assessment.grids.all()}
+        submitted = {pk for pk, grid in by_assessor.items() if grid.is_submitted}
         rows.append(
             {
                 "assessment": assessment,
                 "mine": by_assessor.get(request.user.pk),
+                "marked_by_replaced": is_assessor
+                and request.user.pk
+                not in expected_assessors(assessor_ids, replaced_pairs, submitted),
                 "grids": [by_assessor.get(assessor.pk) for assessor in assessors],
             }
         )
@@ -128,6 +286,10 @@ def session_detail(request, pk):
             "is_assessor": is_assessor,
             "can_review": can_review,
             "is_admin": roles.is_admin(request.user),
+            "replacements": replacements,
+            "submitted_any": any(
+                grid.is_submitted for row in rows for grid in row["assessment"].grids.all()
+            ),
         },
     )
 
@@ -137,9 +299,21 @@ def session_detail(request, pk):
 def session_status(request, pk):
     session = get_session_for_user(request.user, pk)
     try:
-        change_session_status(session, status=request.POST.get("status", ""), by=request.user)
-    except (ValidationError, ValueError):
-        messages.error(request, "Ce changement de statut n'est pas possible.")
+        change_session_status(
+            session,
+            status=request.POST.get("status", ""),
+            confirmed=request.POST.get("confirm") == "1",
+            by=request.user,
+        )
+    except UngradedCandidates as ungraded:
+        return render(
+            request,
+            "evaluations/session_close_confirm.html",
+            {"session": session, "candidates": ungraded.candidates},
+            status=409,
+        )
+    except ValidationError as error:
+        report_refusal(request, error)
     else:
         messages.success(request, "Statut de la session mis à jour.")
     return redirect(session)
