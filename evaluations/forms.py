@@ -1,10 +1,12 @@
 import re
+import uuid
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils import timezone
 
-from blocks.models import CertificationVersion, EvaluationModality
+from blocks.models import Bloc, CertificationVersion, EvaluationModality
 from candidates.models import Cohort
 from core import roles
 
@@ -19,9 +21,19 @@ def person_label(user):
     return user.get_full_name() or user.username
 
 
-class SessionForm(forms.Form):
-    modality = forms.ModelChoiceField(label="Modalité d'évaluation", queryset=None)
-    cohort = forms.ModelChoiceField(label="Promotion", queryset=Cohort.objects.all())
+def assessor_people():
+    return (
+        get_user_model()
+        .objects.filter(groups__name__in=[roles.TRAINER, roles.JURY_MEMBER])
+        .distinct()
+        .order_by("last_name", "first_name")
+    )
+
+
+class SessionPlanForm(forms.Form):
+    """When, where and by whom a session is held: what can change until its
+    first grid is handed in."""
+
     date = forms.DateField(label="Date", widget=DATE_INPUT)
     place = forms.CharField(label="Lieu", max_length=200)
     assessors = forms.ModelMultipleChoiceField(
@@ -45,20 +57,80 @@ class SessionForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        people = assessor_people()
+        for name in ("assessors", "lead"):
+            self.fields[name].queryset = people
+            self.fields[name].label_from_instance = person_label
+
+    def plan(self):
+        """create_session's or edit_session's arguments."""
+        return {
+            **self.cleaned_data,
+            "assessors": list(self.cleaned_data["assessors"]),
+        }
+
+
+class SessionForm(SessionPlanForm):
+    modality = forms.ModelChoiceField(label="Modalité d'évaluation", queryset=None)
+    cohort = forms.ModelChoiceField(label="Promotion", queryset=Cohort.objects.all())
+    # Generated when the form is shown: posting it twice creates one session.
+    token = forms.UUIDField(widget=forms.HiddenInput)
+
+    field_order = ["modality", "cohort", "date", "place", "assessors", "jury", "lead"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("token", uuid.uuid4())
         self.fields["modality"].queryset = EvaluationModality.objects.filter(
             bloc__certification_version__status="active"
         ).select_related("bloc")
         self.fields["modality"].label_from_instance = lambda m: (
             f"Bloc {m.bloc.number} · {m.code} {m.title} ({m.get_assessed_by_display()})"
         )
-        people = (
-            get_user_model()
-            .objects.filter(groups__name__in=[roles.TRAINER, roles.JURY_MEMBER])
-            .distinct()
-            .order_by("last_name", "first_name")
+
+
+class BlocScheduleForm(forms.Form):
+    """The promotion and the bloc whose every modality is to be planned."""
+
+    cohort = forms.ModelChoiceField(label="Promotion", queryset=Cohort.objects.all())
+    bloc = forms.ModelChoiceField(label="Bloc", queryset=None)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["bloc"].queryset = Bloc.objects.filter(
+            certification_version__status="active"
+        ).order_by("certification_version", "number")
+        self.fields["bloc"].label_from_instance = lambda bloc: f"Bloc {bloc.number} · {bloc.title}"
+
+
+def modality_plan_forms(modalities, data=None):
+    """One SessionPlanForm per modality of a bloc, each with its own prefix."""
+    forms_ = []
+    for modality in modalities:
+        form = SessionPlanForm(data, prefix=f"m{modality.pk}")
+        form.modality = modality
+        forms_.append(form)
+    return forms_
+
+
+class ReplaceAssessorForm(forms.Form):
+    replaced = forms.ModelChoiceField(label="Évaluateur remplacé", queryset=None)
+    replacement = forms.ModelChoiceField(label="Remplaçant(e)", queryset=None)
+    reason = forms.CharField(
+        label="Motif du remplacement",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Ses grilles remises comptent toujours ; ses brouillons sont conservés "
+        "sans compter ; le remplaçant note les autres candidats.",
+    )
+
+    def __init__(self, *args, session, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["replaced"].queryset = session.assessors.order_by("last_name", "first_name")
+        self.fields["replacement"].queryset = assessor_people().exclude(
+            pk__in=session.assessors.values("pk")
         )
-        for name in ("assessors", "lead"):
-            self.fields[name].queryset = people
+        for name in ("replaced", "replacement"):
             self.fields[name].label_from_instance = person_label
 
 
@@ -129,6 +201,9 @@ class GridForm(forms.Form):
 
 
 class JuryForm(forms.Form):
+    """A new jury, or the change of one (`jury`); `version_locked` when its
+    sessions or deliberations already hold it to its certification version."""
+
     name = forms.CharField(label="Nom du jury", max_length=150)
     certification_version = forms.ModelChoiceField(
         label="Version de la certification",
@@ -137,8 +212,35 @@ class JuryForm(forms.Form):
     date = forms.DateField(label="Date", widget=DATE_INPUT)
     place = forms.CharField(label="Lieu", max_length=200)
 
+    def __init__(self, *args, jury=None, version_locked=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if jury is None:
+            return
+        self.initial.update(
+            name=jury.name,
+            certification_version=jury.certification_version_id,
+            date=jury.date,
+            place=jury.place,
+        )
+        version = self.fields["certification_version"]
+        # The jury's own version stays selectable once archived.
+        version.queryset = CertificationVersion.objects.filter(
+            Q(pk__in=CertificationVersion.objects.active()) | Q(pk=jury.certification_version_id)
+        )
+        if version_locked:
+            version.disabled = True
+            version.help_text = (
+                "Ce jury a des sessions d'examen ou des délibérations : sa version ne change plus."
+            )
+
+
+REASON_HELP = "Obligatoire : le jury a déjà ouvert une délibération."
+
 
 class MemberForm(forms.Form):
+    """A person seated in the jury (`jury`: those seated already are not
+    offered); `needs_reason` once the jury deliberates."""
+
     user = forms.ModelChoiceField(label="Personne", queryset=None)
     role = forms.ChoiceField(label="Rôle", choices=JuryMember.Role.choices)
     external = forms.BooleanField(
@@ -146,14 +248,20 @@ class MemberForm(forms.Form):
     )
     organisation = forms.CharField(label="Organisme", max_length=200, required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, jury=None, needs_reason=False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = (
-            get_user_model()
-            .objects.filter(groups__name=roles.JURY_MEMBER)
-            .order_by("last_name", "first_name")
-        )
+        people = get_user_model().objects.filter(groups__name=roles.JURY_MEMBER)
+        if jury is not None:
+            people = people.exclude(jury_seats__jury=jury)
+        self.fields["user"].queryset = people.order_by("last_name", "first_name")
         self.fields["user"].label_from_instance = person_label
+        if needs_reason:
+            self.fields["reason"] = forms.CharField(
+                label="Motif du changement",
+                required=False,
+                help_text=REASON_HELP,
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
 
 
 class OpenDeliberationForm(forms.Form):
@@ -244,3 +352,93 @@ class RowDecisionForm(forms.Form):
             for name, value in self.cleaned_data.items()
             if name.startswith("decision_")
         }
+
+
+class AgreedScoreForm(forms.Form):
+    """The value the assessors agreed on for one criterion where their grids
+    disagree, and why: the session lead's small form on the synthesis page, one
+    per disagreeing criterion (`criterion` for an empty one; a posted one finds
+    its criterion in the data)."""
+
+    criterion = forms.TypedChoiceField(
+        coerce=int,
+        widget=forms.HiddenInput,
+        error_messages={"invalid_choice": "Ce critère n'appartient pas à la modalité évaluée."},
+    )
+    reason = forms.CharField(
+        label="Motif",
+        max_length=2000,
+        widget=forms.TextInput(
+            attrs={
+                "class": "form-control form-control-sm",
+                "placeholder": "Ce qui a décidé les évaluateurs",
+            }
+        ),
+        error_messages={"required": "Indiquez le motif de la note retenue."},
+    )
+
+    def __init__(self, data=None, *, criteria, version, levels, criterion=None, **kwargs):
+        key = criterion.pk if criterion is not None else (data or {}).get("criterion", "")
+        kwargs.setdefault("auto_id", f"id_agreed{key if str(key).isdigit() else ''}_%s")
+        if criterion is not None:
+            kwargs.setdefault("initial", {"criterion": criterion.pk})
+        super().__init__(data, **kwargs)
+        self.fields["criterion"].choices = [(c.pk, c.label) for c in criteria]
+        if version.is_numeric_scale:
+            value = forms.DecimalField(
+                min_value=0,
+                max_value=version.numeric_max,
+                decimal_places=2,
+                widget=forms.NumberInput(
+                    attrs={"step": "0.5", "class": "form-control form-control-sm"}
+                ),
+            )
+        else:
+            value = forms.TypedChoiceField(
+                choices=[("", "—")]
+                + [(str(level.value), f"{level.value} · {level.label}") for level in levels],
+                coerce=int,
+                widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+            )
+        value.label = "Note retenue"
+        value.error_messages["required"] = "Indiquez la note retenue."
+        self.fields["value"] = value
+        self.order_fields(["criterion", "value", "reason"])
+
+    @property
+    def criterion_id(self):
+        """The criterion this form is for (posted or given), or None."""
+        key = self.data.get("criterion") if self.is_bound else self.initial.get("criterion")
+        return int(key) if str(key).isdigit() else None
+
+
+class ReplaceMemberForm(MemberForm):
+    """Who takes a member's seat: the role stays the seat's."""
+
+    def __init__(self, *args, member, needs_reason=False, **kwargs):
+        super().__init__(*args, jury=member.jury, needs_reason=needs_reason, **kwargs)
+        del self.fields["role"]
+        self.fields["user"].label = "Remplaçant(e)"
+        self.initial.setdefault("external", member.external)
+
+
+class RecusalForm(forms.Form):
+    """A member standing aside for one candidate: the office picks the member,
+    a member records their own recusal (`seat`)."""
+
+    member = forms.ModelChoiceField(label="Membre du jury", queryset=None)
+    enrolment = forms.ModelChoiceField(label="Candidat", queryset=None)
+    reason = forms.CharField(
+        label="Motif du déport",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Par exemple : lien familial ou professionnel avec le candidat.",
+    )
+
+    def __init__(self, *args, members, enrolments, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["member"].queryset = members
+        self.fields["member"].label_from_instance = lambda m: person_label(m.user)
+        self.fields["enrolment"].queryset = enrolments
+        self.fields["enrolment"].label_from_instance = lambda e: (
+            f"{e.candidate.full_name} · {e.cohort.name}"
+        )
