@@ -74,7 +74,7 @@ class SessionForm(SessionPlanForm):
     modality = forms.ModelChoiceField(label="Modalité d'évaluation", queryset=None)
     cohort = forms.ModelChoiceField(label="Promotion", queryset=Cohort.objects.all())
     # Generated when the form is shown: posting it twice creates one session.
-    token = forms.UUIDField(widget=forms.HiddenInput)
+    token = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
     field_order = ["modality", "cohort", "date", "place", "assessors", "jury", "lead"]
 

@@ -3,6 +3,7 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -11,7 +12,7 @@ from django.urls import reverse
 
 from blocks.models import Bloc
 from candidates.models import Candidate, Cohort, Enrolment
-from candidates.services import enrol, withdraw
+from candidates.services import enrol, invite_cohort, withdraw
 from candidates.tests.factories import PASSWORD, fill_cohort, make_candidate, make_user
 from core import roles
 from core.models import AuditEvent
@@ -155,7 +156,7 @@ class TestCandidates:
             "phone": ["06 12 34 56 78", "07 00 00 00 00"],
         }
         page = client.get(candidate.get_absolute_url()).content.decode()
-        assert "usage_name :  → Martin" in page
+        assert "nom d&#x27;usage vide → « Martin »" in page
 
     @pytest.mark.parametrize(
         ("change", "message"),
@@ -387,6 +388,172 @@ class TestQueryCounts:
         assert cohort.trainers.count() == 7
         assert candidate.enrolments.count() == 3
         assert Enrolment.objects.filter(status=Enrolment.Status.WITHDRAWN).count() == 6
+
+
+def enrol_with_emails(cohort, emails, start):
+    """Candidates enrolled in `cohort`, one per address ("" for none)."""
+    people = []
+    for number, email in enumerate(emails, start=start):
+        person = make_candidate(number, email=email)
+        enrol(person, cohort, access_route="vae", by=None)
+        people.append(person)
+    return people
+
+
+class TestCohortInvitation:
+    def test_the_office_invites_every_enrolled_candidate_without_an_account(
+        self,
+        client,
+        login,
+        admin_user,
+        cohort,
+        candidate,
+        mailoutbox,
+        django_capture_on_commit_callbacks,
+    ):
+        lou, max_, _no_email, left = enrol_with_emails(
+            cohort, ["Lou@Example.org", "max@example.org", "", "parti@example.org"], start=10
+        )
+        withdraw(left.enrolments.get(), reason="Abandon", by=None)
+        enrol_with_emails(cohort, ["zoe@example.org"], start=20)
+        elsewhere = make_candidate(30, email="ailleurs@example.org")
+        office = login(admin_user)
+        page = office.get(reverse("candidates:cohort", args=[cohort.pk])).content.decode()
+        assert "Inviter les 3 candidats sans compte" in page
+        assert "1 candidat sans adresse électronique ne peut pas être invité" in page
+        with django_capture_on_commit_callbacks(execute=True):
+            response = office.post(
+                reverse("candidates:cohort_invite", args=[cohort.pk]), follow=True
+            )
+        assert "3 candidat(s) invité(s)" in response.content.decode()
+        assert sorted(message.to[0] for message in mailoutbox) == [
+            "Lou@Example.org",
+            "max@example.org",
+            "zoe@example.org",
+        ]
+        lou.refresh_from_db()
+        assert lou.user.username == "lou@example.org"
+        assert lou.user.groups.filter(name=roles.CANDIDATE).exists()
+        assert not lou.user.has_usable_password()
+        for person in (left, elsewhere):
+            person.refresh_from_db()
+            assert person.user is None
+        candidate.refresh_from_db()
+        assert candidate.user.username == "candidat"
+        events = AuditEvent.objects.filter(action="candidates.candidate.invited")
+        assert events.count() == 3
+        assert {event.data["promotion"] for event in events} == {"Promotion 2027"}
+        assert {event.actor for event in events} == {admin_user}
+        page = response.content.decode()
+        assert "candidats sans compte" not in page
+        assert "1 candidat sans adresse électronique" in page
+        message = next(m for m in mailoutbox if m.to == ["max@example.org"])
+        assert "Bonjour Prénom11," in message.body
+        link = re.search(r"http://testserver(/mot-de-passe/\S+/)", message.body).group(1)
+        client.logout()
+        form_page = client.get(link, follow=True)
+        client.post(
+            form_page.redirect_chain[-1][0],
+            {"new_password1": "Un-mot-de-passe-sur-42", "new_password2": "Un-mot-de-passe-sur-42"},
+        )
+        assert client.login(username="max@example.org", password="Un-mot-de-passe-sur-42")
+        assert client.get(reverse("candidates:my_space")).status_code == 200
+
+    @pytest.mark.parametrize(
+        ("emails", "taken", "message"),
+        [
+            (
+                ["Lou@example.org", "lou@example.org"],
+                None,
+                "Nom41 Prénom41, Nom42 Prénom42 ont la même adresse électronique lou@example.org",
+            ),
+            (
+                ["ok@example.org", "pris@example.org"],
+                "Pris@Example.org",
+                "L'adresse pris@example.org de Nom42 Prénom42 est déjà l'identifiant d'un compte",
+            ),
+        ],
+    )
+    def test_shared_or_taken_addresses_invite_nobody(
+        self,
+        admin_user,
+        cohort,
+        mailoutbox,
+        django_capture_on_commit_callbacks,
+        emails,
+        taken,
+        message,
+    ):
+        enrol_with_emails(cohort, emails, start=41)
+        if taken:
+            make_user(taken)
+        users = get_user_model().objects.count()
+        with (
+            django_capture_on_commit_callbacks(execute=True),
+            pytest.raises(ValidationError) as refused,
+        ):
+            invite_cohort(cohort, base_url="http://testserver/", by=admin_user)
+        assert refused.value.messages[0].startswith("Aucun candidat n'a été invité")
+        assert message in refused.value.messages[1]
+        assert get_user_model().objects.count() == users
+        assert not Candidate.objects.filter(user__isnull=False).exists()
+        assert not AuditEvent.objects.filter(action="candidates.candidate.invited").exists()
+        assert mailoutbox == []
+
+    def test_a_refusal_is_shown_on_the_cohort_page(self, login, admin_user, cohort, mailoutbox):
+        enrol_with_emails(cohort, ["a@example.org", "A@example.org"], start=50)
+        response = login(admin_user).post(
+            reverse("candidates:cohort_invite", args=[cohort.pk]), follow=True
+        )
+        page = response.content.decode()
+        assert "Aucun candidat n&#x27;a été invité" in page
+        assert "ont la même adresse électronique a@example.org" in page
+        assert mailoutbox == []
+
+    def test_nobody_to_invite_is_said_in_french(self, admin_user, cohort, candidate):
+        enrol_with_emails(cohort, [""], start=60)
+        with pytest.raises(ValidationError, match="n'attend d'invitation"):
+            invite_cohort(cohort, base_url="http://testserver/", by=admin_user)
+
+    def test_only_the_office_invites_a_cohort(
+        self, client, login, admin_user, trainer, candidate_user, cohort, mailoutbox
+    ):
+        enrol_with_emails(cohort, ["lou@example.org"], start=70)
+        url = reverse("candidates:cohort_invite", args=[cohort.pk])
+        assert client.post(url).url == f"{reverse('login')}?next={url}"
+        for user in (trainer, candidate_user):
+            assert login(user).post(url).status_code == 403
+        page = login(trainer).get(reverse("candidates:cohort", args=[cohort.pk]))
+        assert "sans compte" not in page.content.decode()
+        assert login(admin_user).get(url).status_code == 405
+        assert mailoutbox == [] and not Candidate.objects.filter(user__isnull=False).exists()
+
+    def test_the_bulk_invitation_costs_the_same_for_2_or_12_candidates(
+        self, referential, admin_user, mailoutbox, django_capture_on_commit_callbacks
+    ):
+        def queries_to_invite(count, start):
+            cohort = Cohort.objects.create(
+                name=f"Promotion {count}",
+                certification_version=referential,
+                start_date=datetime.date(2026, 9, 1),
+                end_date=datetime.date(2027, 6, 30),
+            )
+            enrol_with_emails(
+                cohort, [f"c{n}@example.org" for n in range(start, start + count)], start
+            )
+            with (
+                CaptureQueriesContext(connection) as queries,
+                django_capture_on_commit_callbacks(execute=True),
+            ):
+                assert (
+                    len(invite_cohort(cohort, base_url="http://testserver/", by=admin_user))
+                    == count
+                )
+            return len(queries)
+
+        ContentType.objects.get_for_model(Candidate)  # cached once per process
+        assert queries_to_invite(2, start=100) == queries_to_invite(12, start=200)
+        assert len(mailoutbox) == 14
 
 
 def test_the_four_roles_exist_after_migrating():

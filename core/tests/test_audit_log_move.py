@@ -62,6 +62,13 @@ def test_demo_data_survives_the_move_of_the_audit_log(referential):
     assert after.pop("candidates_pendingimport") == 0
     assert after.pop("evaluations_deliberation_added_blocs") == 0
     assert after.pop("evaluations_decisionletter") == 0
+    for added_later in (
+        "core_profile",
+        "evaluations_agreedscore",
+        "evaluations_assessorreplacement",
+        "evaluations_recusal",
+    ):
+        assert after.pop(added_later) == 0
     # The signed PV's attempts, recorded by the migration from its decisions.
     assert after.pop("evaluations_deliberation_covered_assessments") > 0
     assert after == before

@@ -2,6 +2,7 @@
 synthesis, history, bad input. Long on purpose: each test class is one page or
 service of the scoring journey, and they share the helpers at the top."""
 
+import html
 from decimal import Decimal
 from html.parser import HTMLParser
 
@@ -171,7 +172,10 @@ class TestSaving:
         assert change.data["reason"] == "Erreur de saisie"
         assert (change.data["old"], change.data["new"]) == ("2", "3")
         history = client.get(reverse("evaluations:history", args=[assessment.pk])).content.decode()
-        assert "2 → 3 · motif : Erreur de saisie" in history
+        assert (
+            "Note modifiée : C1.1 « sa compréhension et sa capacité à restituer ses… » "
+            "Acquis → Maîtrisé, motif : Erreur de saisie"
+        ) in history
 
     def test_a_stale_save_is_refused_and_shows_the_newer_values(
         self, login, jury_member, oral_session
@@ -241,7 +245,7 @@ class TestBadInput:
             )
 
     def test_closed_session(self, login, jury_member, oral_session):
-        change_session_status(oral_session, status="closed", by=None)
+        change_session_status(oral_session, status="closed", by=None, confirmed=True)
         response = login(jury_member).post(
             grid_url(oral_session.assessments.get()), grid_post(oral_session, 2)
         )
@@ -559,7 +563,9 @@ class TestOfficeViews:
         client = login(admin_user)
         url = reverse("evaluations:session_status", args=[oral_session.pk])
         wrong = client.post(url, {"status": "planned"}, follow=True)
-        assert "pas possible" in wrong.content.decode()
-        client.post(url, {"status": "closed"})
+        assert "Une session ouverte à la notation ne peut pas passer à « planifiée »" in (
+            html.unescape(wrong.content.decode())
+        )
+        client.post(url, {"status": "closed", "confirm": "1"})
         oral_session.refresh_from_db()
         assert oral_session.status == "closed"

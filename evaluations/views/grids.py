@@ -9,21 +9,25 @@ from django.db.models import Q
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 
+from core.history import describe_events
 from core.models import AuditEvent
 from core.roles import ADMIN, role_required
 from core.views import is_fetch
 
 from .. import policies
-from ..forms import GridForm
+from ..agreements import agreement_refusal, record_agreed_score
+from ..forms import AgreedScoreForm, GridForm
 from ..models import Assessment, Grid
+from ..navigation import grading_round
 from ..results import assessors_disagree, criterion_mean
-from ..sessions import StaleGrid, modality_criteria, save_grid
+from ..sessions import StaleGrid, expected_assessors, modality_criteria, save_grid
 from .sessions import ASSESSORS, get_assessment_for_assessor, get_assessment_for_reviewer
 
 
 @role_required(*ASSESSORS)
 def grid(request, pk):
-    """An assessor's own grid for one candidate: save a draft, or submit it."""
+    """An assessor's own grid for one candidate: save a draft, or hand it in and
+    go on to the next candidate still to grade."""
     assessment = get_assessment_for_assessor(request.user, pk)
     session = assessment.session
     version = session.modality.bloc.certification_version
@@ -73,14 +77,18 @@ def grid(request, pk):
         else:
             if is_fetch(request):
                 return JsonResponse({"revision": saved.revision, "status": saved.status})
-            messages.success(
-                request,
-                "Grille remise : elle est verrouillée." if submit else "Grille enregistrée.",
-            )
+            if submit:
+                return _after_hand_in(request, assessment)
+            messages.success(request, "Grille enregistrée.")
             return redirect("evaluations:grid", pk=assessment.pk)
     elif request.method == "POST" and is_fetch(request):
+        # Each refusal by field name, so the page shows it next to its criterion.
         return JsonResponse(
-            {"error": " ".join(m for errors in form.errors.values() for m in errors)}, status=400
+            {
+                "error": " ".join(m for errors in form.errors.values() for m in errors),
+                "errors": {field: list(errors) for field, errors in form.errors.items()},
+            },
+            status=400,
         )
     own = own_grid()
     others, others_shown = _others_if_all_submitted(assessment, request.user)
@@ -93,6 +101,7 @@ def grid(request, pk):
         )
         for criterion in criteria
     ]
+    levels = [] if version.is_numeric_scale or not criteria else _level_values(rows[0][1])
     return render(
         request,
         "evaluations/grid.html",
@@ -101,13 +110,33 @@ def grid(request, pk):
             "session": session,
             "form": form,
             "rows": rows,
+            "scored": sum(value.value() not in (None, "") for _, value, _, _ in rows),
             "grid": own,
             "numeric": version.is_numeric_scale,
+            "levels": levels,
             "others_shown": others_shown,
             "locked": own is not None and own.is_submitted,
+            "round": grading_round(assessment, assessor=request.user),
         },
         status=400 if form.errors else 200,
     )
+
+
+def _after_hand_in(request, assessment):
+    """After a hand-in, the next candidate still to grade; the session page
+    once every grid of the assessor is in."""
+    done = f"Grille de {assessment.enrolment.candidate.full_name} remise."
+    following = grading_round(assessment, assessor=request.user).next_to_grade
+    if following is None:
+        messages.success(request, f"{done} Toutes vos grilles sont remises.")
+        return redirect(assessment.session)
+    messages.success(request, f"{done} Candidat suivant : {following.name}.")
+    return redirect("evaluations:grid", pk=following.pk)
+
+
+def _level_values(field):
+    """The scale's levels as shown on the radio buttons (their values, in order)."""
+    return [value for value, _ in field.field.choices if value != ""]
 
 
 def grid_initial(grid):
@@ -130,11 +159,17 @@ def _others_if_all_submitted(assessment, user):
     """The other assessors' scores by criterion, shown only once every assessor
     of the session has submitted: assessors score independently."""
     grids = list(assessment.grids.select_related("assessor").prefetch_related("scores"))
-    assessor_count = assessment.session.assessors.count()
-    submitted = [grid for grid in grids if grid.is_submitted]
+    session = assessment.session
+    submitted_ids = {grid.assessor_id for grid in grids if grid.is_submitted}
+    expected = expected_assessors(
+        set(session.assessors.values_list("pk", flat=True)),
+        list(session.replacements.values_list("replaced", "replacement")),
+        submitted_ids,
+    )
+    submitted = [grid for grid in grids if grid.is_submitted and grid.assessor_id in expected]
     others = defaultdict(list)
     if not policies.shows_other_grids(
-        assessor_count=assessor_count, submitted_count=len(submitted)
+        assessor_count=len(expected), submitted_count=len(submitted)
     ):
         return others, False
     for grid in submitted:
@@ -146,7 +181,9 @@ def _others_if_all_submitted(assessment, user):
 
 @role_required(ADMIN, *ASSESSORS)
 def synthesis(request, pk):
-    """The consolidated grid: each criterion's mean over submitted grids, and disagreements."""
+    """The consolidated grid: each criterion's mean over submitted grids, the
+    disagreements and the values agreed on instead of a mean; the session's
+    lead records those here (a post of the form of one criterion)."""
     assessment = get_assessment_for_reviewer(request.user, pk)
     session = assessment.session
     refusal = policies.review_refusal(request.user, session, _own_grid(assessment, request.user))
@@ -154,29 +191,77 @@ def synthesis(request, pk):
         raise PermissionDenied(refusal)
     version = session.modality.bloc.certification_version
     criteria = list(modality_criteria(session.modality))
+    levels = list(version.grading_levels.all())
     grids = list(
         assessment.grids.select_related("assessor")
         .prefetch_related("scores")
         .order_by("assessor__last_name")
     )
     submitted = [grid for grid in grids if grid.is_submitted]
+    agree_refusal = agreement_refusal(request.user, assessment, submitted)
+
+    def agreed_form(criterion=None, data=None):
+        return AgreedScoreForm(
+            data, criteria=criteria, version=version, levels=levels, criterion=criterion
+        )
+
+    posted = agreed_form(data=request.POST) if request.method == "POST" else None
+    if posted is not None and posted.is_valid():
+        try:
+            record_agreed_score(
+                assessment,
+                criterion=next(c for c in criteria if c.pk == posted.cleaned_data["criterion"]),
+                value=posted.cleaned_data["value"],
+                reason=posted.cleaned_data["reason"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                posted.add_error(None, message)
+        else:
+            messages.success(
+                request, "Note retenue enregistrée : elle remplace la moyenne dans la proposition."
+            )
+            return redirect("evaluations:synthesis", pk=assessment.pk)
+    agreed = {
+        agreement.criterion_id: agreement
+        for agreement in assessment.agreed_scores.select_related("recorded_by")
+    }
     values = defaultdict(dict)
     for grid in submitted:
         for score in grid.scores.all():
             values[score.criterion_id][grid.assessor_id] = score
     tolerance = version.disagreement_tolerance()
+    labels = {level.value: level.label for level in levels}
     rows = []
     for criterion in criteria:
         scores = [values[criterion.pk].get(grid.assessor_id) for grid in submitted]
         numbers = [score.value for score in scores if score is not None]
+        disagree = assessors_disagree(numbers, tolerance=tolerance)
+        settled = agreed.get(criterion.pk)
+        form = None
+        if disagree and agree_refusal is None:
+            mine = posted is not None and posted.criterion_id == criterion.pk
+            form = posted if mine else agreed_form(criterion)
         rows.append(
             {
                 "criterion": criterion,
                 "scores": scores,
                 "mean": criterion_mean(numbers),
-                "disagree": assessors_disagree(numbers, tolerance=tolerance),
+                "disagree": disagree,
+                "agreed": settled,
+                "agreed_label": labels.get(settled.value, "") if settled else "",
+                "form": form,
             }
         )
+    errors = (
+        [error for field in posted.errors.values() for error in field] if posted is not None else []
+    )
+    lead_note = (
+        agree_refusal
+        if session.lead_id == request.user.pk and any(row["disagree"] for row in rows)
+        else None
+    )
     return render(
         request,
         "evaluations/synthesis.html",
@@ -186,8 +271,10 @@ def synthesis(request, pk):
             "grids": grids,
             "submitted": submitted,
             "rows": rows,
-            "levels": {level.value: level.label for level in version.grading_levels.all()},
+            "errors": errors,
+            "lead_note": lead_note,
         },
+        status=400 if errors else 200,
     )
 
 
@@ -212,4 +299,9 @@ def history(request, pk):
         .select_related("actor")
         .order_by("created_at", "pk")
     )
-    return render(request, "evaluations/history.html", {"assessment": assessment, "events": events})
+    lines = describe_events(events)
+    return render(
+        request,
+        "evaluations/history.html",
+        {"assessment": assessment, "events": [line.event for line in lines], "lines": lines},
+    )
