@@ -11,6 +11,7 @@ from candidates.models import Enrolment
 
 from . import results
 from .models import (
+    AgreedScore,
     Assessment,
     BlocDecision,
     Deliberation,
@@ -31,7 +32,10 @@ def version_rules(version):
 
 def submitted_values(enrolments):
     """criterion id -> submitted values, per enrolment, from the latest attempt
-    of each modality (a re-sit replaces the earlier attempt's scores)."""
+    of each modality (a re-sit replaces the earlier attempt's scores). Where the
+    assessors of that attempt agreed on a value after disagreeing
+    (`AgreedScore`), that value alone stands for the criterion: their mean is
+    the agreed value."""
     scores = (
         Score.objects.filter(
             grid__status=Grid.Status.SUBMITTED,
@@ -56,6 +60,20 @@ def submitted_values(enrolments):
     for enrolment_id, modality_id, attempt, criterion_id, value in scores:
         if attempt == latest[(enrolment_id, modality_id)]:
             values[enrolment_id][criterion_id].append(value)
+    agreed = (
+        AgreedScore.objects.filter(assessment__enrolment__in=enrolments, assessment__present=True)
+        .values_list(
+            "assessment__enrolment_id",
+            "assessment__modality_id",
+            "assessment__attempt",
+            "criterion_id",
+            "value",
+        )
+        .order_by()
+    )
+    for enrolment_id, modality_id, attempt, criterion_id, value in agreed:
+        if attempt == latest.get((enrolment_id, modality_id)):
+            values[enrolment_id][criterion_id] = [value]
     return values
 
 
