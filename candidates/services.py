@@ -5,17 +5,14 @@ import datetime
 import secrets
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
-from django.urls import reverse
+from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 
 from blocks.models import CertificationVersion
-from core import roles
+from core import people, roles
 from core.audit import Action, record_event, record_events
 
 from .importing import ImportRefused, plan_import
@@ -167,6 +164,14 @@ def withdraw(enrolment, *, reason, by):
     return enrolment
 
 
+def _account_for(candidate):
+    return people.new_account(
+        email=candidate.email,
+        first_name=candidate.first_names.split()[0],
+        last_name=candidate.usage_name or candidate.birth_name,
+    )
+
+
 def invite_candidate(candidate, *, base_url, by):
     """Give the candidate an account and email a link to choose a password.
 
@@ -179,42 +184,93 @@ def invite_candidate(candidate, *, base_url, by):
             )
         user = candidate.user
         if user is None:
-            User = get_user_model()
-            if User.objects.filter(username__iexact=candidate.email).exists():
-                raise ValidationError(f"Un compte utilise déjà l'identifiant {candidate.email}.")
-            user = User(
-                username=candidate.email,
-                email=candidate.email,
-                first_name=candidate.first_names.split()[0],
-                last_name=candidate.usage_name or candidate.birth_name,
-            )
-            user.set_unusable_password()
+            people.check_email_free(candidate.email)
+            user = _account_for(candidate)
             user.save()
             user.groups.add(roles.group(roles.CANDIDATE))
             candidate.user = user
             candidate.save(update_fields=["user"])
-        link = base_url.rstrip("/") + reverse(
-            "password_reset_confirm",
-            kwargs={
-                "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-                "token": default_token_generator.make_token(user),
-            },
-        )
         record_event(actor=by, action=Action.CANDIDATE_INVITED, target=candidate)
-        transaction.on_commit(
-            lambda: send_mail(
-                "Votre accès à la plateforme de certification",
-                f"Bonjour {candidate.first_names},\n\n"
-                "Un compte vous a été ouvert sur la plateforme de certification "
-                "« Assistant de production ».\n"
-                f"Votre identifiant : {user.username}\n"
-                f"Choisissez votre mot de passe en suivant ce lien :\n{link}\n\n"
-                "Ce lien ne sert qu'une fois.\n",
-                None,
-                [candidate.email],
-            )
+        people.send_after_commit(
+            [people.invitation_email(user, base_url=base_url, first_name=candidate.first_names)]
         )
     return user
+
+
+def candidates_without_account(cohort):
+    """The cohort's enrolled candidates who have no account yet, with or
+    without an e-mail address."""
+    return Candidate.objects.filter(
+        enrolments__cohort=cohort,
+        enrolments__status=Enrolment.Status.ENROLLED,
+        user__isnull=True,
+    )
+
+
+def invite_cohort(cohort, *, base_url, by):
+    """Invite at once every enrolled candidate of the cohort who has an e-mail
+    address and no account: all or none, in a constant number of queries; the
+    e-mails leave after commit. Returns the candidates invited."""
+    User = get_user_model()
+    with transaction.atomic():
+        Cohort.objects.select_for_update().get(pk=cohort.pk)
+        candidates = list(
+            candidates_without_account(cohort)
+            .exclude(email="")
+            .select_for_update(of=("self",))
+            .order_by(*Candidate._meta.ordering, "pk")
+        )
+        if not candidates:
+            raise ValidationError(
+                "Aucun candidat inscrit de cette promotion n'attend d'invitation."
+            )
+        check_invitable(candidates)
+        users = User.objects.bulk_create(_account_for(candidate) for candidate in candidates)
+        group = roles.group(roles.CANDIDATE)
+        User.groups.through.objects.bulk_create(
+            User.groups.through(user_id=user.pk, group_id=group.pk) for user in users
+        )
+        for candidate, user in zip(candidates, users, strict=True):
+            candidate.user = user
+        Candidate.objects.bulk_update(candidates, ["user"])
+        record_events(
+            actor=by,
+            action=Action.CANDIDATE_INVITED,
+            targets=candidates,
+            data={"promotion": cohort.name},
+        )
+        people.send_after_commit(
+            people.invitation_email(user, base_url=base_url, first_name=candidate.first_names)
+            for candidate, user in zip(candidates, users, strict=True)
+        )
+    return candidates
+
+
+def check_invitable(candidates):
+    """Refuse, naming each, addresses two candidates share or an account already uses."""
+    problems = []
+    by_name = {}
+    for candidate in candidates:
+        by_name.setdefault(people.account_name(candidate.email), []).append(candidate)
+    for name, sharing in by_name.items():
+        if len(sharing) > 1:
+            who = ", ".join(candidate.full_name for candidate in sharing)
+            problems.append(f"{who} ont la même adresse électronique {name}.")
+    taken = set()
+    for username, email in (
+        get_user_model()
+        .objects.annotate(lower_username=Lower("username"), lower_email=Lower("email"))
+        .filter(Q(lower_username__in=by_name) | Q(lower_email__in=by_name))
+        .values_list("lower_username", "lower_email")
+    ):
+        taken.update({username, email} & by_name.keys())
+    for name in sorted(taken):
+        who = ", ".join(candidate.full_name for candidate in by_name[name])
+        problems.append(f"L'adresse {name} de {who} est déjà l'identifiant d'un compte.")
+    if problems:
+        raise ValidationError(
+            ["Aucun candidat n'a été invité : corrigez d'abord ces adresses."] + problems
+        )
 
 
 def apply_import(cohort, filename, content, *, by):

@@ -15,6 +15,7 @@ urlpatterns = [
         name="cohort_new_candidate",
     ),
     path("promotions/<int:pk>/import/", views.cohort_import, name="cohort_import"),
+    path("promotions/<int:pk>/inviter/", views.cohort_invite, name="cohort_invite"),
     path("candidats/", views.candidate_list, name="candidates"),
     path("candidats/nouveau/", views.candidate_edit, name="candidate_create"),
     path("candidats/<int:pk>/", views.candidate_detail, name="candidate"),

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from core import roles
+from core.history import describe_events
 from core.models import AuditEvent
 from core.roles import ADMIN, CANDIDATE, TRAINER, role_required
 from core.views import form_page, report_refusal
@@ -21,9 +22,11 @@ from .forms import (
 from .importing import ImportRefused, plan_import
 from .models import Candidate, Cohort, Enrolment
 from .services import (
+    candidates_without_account,
     confirm_import,
     hold_import,
     invite_candidate,
+    invite_cohort,
     save_candidate,
     save_cohort,
     withdraw,
@@ -62,6 +65,14 @@ def cohort_list(request):
 def cohort_detail(request, pk):
     cohort = get_cohort_for_user(request.user, pk)
     enrolments = cohort.enrolments.select_related("candidate").prefetch_related("optional_blocs")
+    can_manage = roles.is_admin(request.user)
+    without_account = (
+        candidates_without_account(cohort).aggregate(
+            invitable=Count("pk", filter=~Q(email="")), unreachable=Count("pk", filter=Q(email=""))
+        )
+        if can_manage
+        else {}
+    )
     return render(
         request,
         "candidates/cohort_detail.html",
@@ -69,9 +80,25 @@ def cohort_detail(request, pk):
             "cohort": cohort,
             "enrolments": enrolments,
             "trainers": cohort.trainers.all(),
-            "can_manage": roles.is_admin(request.user),
+            "can_manage": can_manage,
+            "without_account": without_account,
         },
     )
+
+
+@require_POST
+@role_required(ADMIN)
+def cohort_invite(request, pk):
+    cohort = get_cohort_for_user(request.user, pk)
+    try:
+        invited = invite_cohort(cohort, base_url=request.build_absolute_uri("/"), by=request.user)
+    except ValidationError as error:
+        report_refusal(request, error)
+    else:
+        messages.success(
+            request, f"{len(invited)} candidat(s) invité(s) : chacun reçoit son lien par courriel."
+        )
+    return redirect(cohort)
 
 
 @role_required(ADMIN)
@@ -237,7 +264,9 @@ def _candidate_page(request, candidate):
     ).prefetch_related("optional_blocs")
     is_admin = roles.is_admin(request.user)
     history = (
-        AuditEvent.objects.for_object(candidate).select_related("actor")[:50] if is_admin else []
+        describe_events(AuditEvent.objects.for_object(candidate).select_related("actor")[:50])
+        if is_admin
+        else []
     )
     return render(
         request,

@@ -57,6 +57,7 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    path("personnes/", include("core.urls")),
     path("referentiel/", include("blocks.urls")),
     path("", include("candidates.urls")),
     path("", include("evaluations.urls")),

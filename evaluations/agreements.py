@@ -15,7 +15,7 @@ from core.audit import Action, record_event
 
 from .models import AgreedScore, Assessment, ExamSession, Grid, Score
 from .results import assessors_disagree, criterion_mean
-from .sessions import _deliberated, _plain, check_value, expected_assessors, modality_criteria
+from .sessions import _deliberated, _plain, assessors_of, check_value, modality_criteria
 
 LEAD_ONLY = "Seul(e) le/la responsable de la session enregistre la note retenue après concertation."
 FROZEN = (
@@ -39,11 +39,7 @@ def agreement_refusal(user, assessment, submitted):
     if not assessment.present:
         return "Le candidat est noté absent : il n'a pas de note à retenir."
     handed_in = {grid.assessor_id for grid in submitted}
-    expected = expected_assessors(
-        set(session.assessors.values_list("pk", flat=True)),
-        list(session.replacements.values_list("replaced", "replacement")),
-        handed_in,
-    )
+    expected = assessors_of(assessment, handed_in)
     if not submitted or not expected <= handed_in:
         return (
             "Chaque évaluateur de la session doit d'abord remettre sa grille pour ce "

@@ -22,6 +22,7 @@ from .models import (
     Deliberation,
     ExamSession,
     Grid,
+    Recusal,
     Score,
 )
 from .standings import resit_enrolments
@@ -328,11 +329,36 @@ def expected_assessors(assessor_ids, replacements, submitted_ids):
     return expected
 
 
+def recused_users(session):
+    """enrolment id -> ids of the jury members who stand aside for that
+    candidate (an oral session's jury); they do not mark them."""
+    recused = {}
+    if session.jury_id:
+        for enrolment_id, user_id in Recusal.objects.filter(
+            member__jury=session.jury_id
+        ).values_list("enrolment", "member__user"):
+            recused.setdefault(enrolment_id, set()).add(user_id)
+    return recused
+
+
+def assessors_of(assessment, submitted_ids):
+    """Who marks this candidate: the session's assessors after replacements
+    (expected_assessors), without the jury members who stand aside for them."""
+    session = assessment.session
+    expected = expected_assessors(
+        set(session.assessors.values_list("pk", flat=True)),
+        list(session.replacements.values_list("replaced", "replacement")),
+        submitted_ids,
+    )
+    return expected - recused_users(session).get(assessment.enrolment_id, set())
+
+
 def grading_state(session):
     """assessment -> (expected assessor ids, submitted assessor ids), for the
-    present candidates of the session, in three queries."""
+    present candidates of the session, in four queries."""
     assessor_ids = set(session.assessors.values_list("pk", flat=True))
     replacements = list(session.replacements.values_list("replaced", "replacement"))
+    recused = recused_users(session)
     submitted = {}
     for assessment_id, assessor_id in Grid.objects.filter(
         assessment__session=session, status=Grid.Status.SUBMITTED
@@ -343,7 +369,8 @@ def grading_state(session):
         "enrolment__candidate"
     ):
         done = submitted.get(assessment.pk, set())
-        state[assessment] = (expected_assessors(assessor_ids, replacements, done), done)
+        expected = expected_assessors(assessor_ids, replacements, done)
+        state[assessment] = (expected - recused.get(assessment.enrolment_id, set()), done)
     return state
 
 

@@ -6,7 +6,9 @@ capitalised blocs from PVs in force, and who re-sits what. Reads only.
 from collections import defaultdict
 from dataclasses import dataclass
 
-from blocks.models import Bloc, Competence
+from django.db.models import Exists, OuterRef, Q
+
+from blocks.models import Bloc, Competence, EvaluationModality
 from candidates.models import Enrolment
 
 from . import results
@@ -30,28 +32,39 @@ def version_rules(version):
     return results.Rules(passing_mark=passing, competence_threshold=version.competence_threshold)
 
 
-def submitted_values(enrolments):
+def published_or_written():
+    """Assessments a trainer may see the results of: the written ones, and an
+    oral (marked by a jury) only once a published PV has decided on it."""
+    published = Deliberation.objects.filter(
+        covered_assessments=OuterRef("pk"), published_at__isnull=False
+    )
+    return Assessment.objects.filter(
+        ~Q(modality__assessed_by=EvaluationModality.AssessedBy.JURY) | Exists(published)
+    )
+
+
+def submitted_values(enrolments, *, for_trainers=False):
     """criterion id -> submitted values, per enrolment, from the latest attempt
     of each modality (a re-sit replaces the earlier attempt's scores). Where the
     assessors of that attempt agreed on a value after disagreeing
     (`AgreedScore`), that value alone stands for the criterion: their mean is
-    the agreed value."""
-    scores = (
-        Score.objects.filter(
-            grid__status=Grid.Status.SUBMITTED,
-            grid__assessment__enrolment__in=enrolments,
-            grid__assessment__present=True,
-            value__isnull=False,
-        )
-        .values_list(
-            "grid__assessment__enrolment_id",
-            "grid__assessment__session__modality_id",
-            "grid__assessment__attempt",
-            "criterion_id",
-            "value",
-        )
-        .order_by()
+    the agreed value. `for_trainers`: without the orals no published PV has
+    decided on yet (published_or_written)."""
+    scores = Score.objects.filter(
+        grid__status=Grid.Status.SUBMITTED,
+        grid__assessment__enrolment__in=enrolments,
+        grid__assessment__present=True,
+        value__isnull=False,
     )
+    if for_trainers:
+        scores = scores.filter(grid__assessment__in=published_or_written())
+    scores = scores.values_list(
+        "grid__assessment__enrolment_id",
+        "grid__assessment__session__modality_id",
+        "grid__assessment__attempt",
+        "criterion_id",
+        "value",
+    ).order_by()
     latest = {}
     for enrolment_id, modality_id, attempt, _, _ in scores:
         key = (enrolment_id, modality_id)
@@ -71,6 +84,8 @@ def submitted_values(enrolments):
         )
         .order_by()
     )
+    if for_trainers:
+        agreed = agreed.filter(assessment__in=published_or_written())
     for enrolment_id, modality_id, attempt, criterion_id, value in agreed:
         if attempt == latest.get((enrolment_id, modality_id)):
             values[enrolment_id][criterion_id] = [value]

@@ -9,6 +9,7 @@ from blocks.models import Competence
 from candidates.models import Cohort, Enrolment
 from certification.models import Certificate
 from certification.printing import due_count
+from core import roles
 from evaluations import results
 from evaluations.models import (
     Assessment,
@@ -55,14 +56,19 @@ class HeatmapRow:
 
 def cohort_heatmap(cohort, *, viewer):
     """Candidates x competences: acquired, not acquired, or not yet assessed,
-    from the grids handed in (the staff's working view, not the published one)."""
+    from the grids handed in (the staff's working view, not the published one).
+    A trainer does not see the orals before the PV that decides on them is
+    published: the jury's marks are its own until then."""
     version = cohort.certification_version
     rules = version_rules(version)
     structure = bloc_structure(version)
     enrolments = list(
         cohort.enrolments.filter(status=Enrolment.Status.ENROLLED).select_related("candidate")
     )
-    values = submitted_values(cohort.enrolments.filter(status=Enrolment.Status.ENROLLED))
+    values = submitted_values(
+        cohort.enrolments.filter(status=Enrolment.Status.ENROLLED),
+        for_trainers=not roles.is_admin(viewer),
+    )
     competences = list(
         Competence.objects.filter(certification_version=version).order_by("bloc__number", "order")
     )

@@ -38,7 +38,10 @@ def test_jury_member_scores_a_candidate_submits_and_the_grid_locks(page, oral_se
     page.get_by_label("Commentaire général").fill("Argumentation claire et solide.")
     page.get_by_role("button", name="Remettre la grille").click()
 
-    expect(page.get_by_text("Grille remise : elle est verrouillée.")).to_be_visible()
+    # Her grid was the jury member's last one: back to the session page.
+    expect(page.get_by_text("Toutes vos grilles sont remises.")).to_be_visible()
+    page.get_by_role("link", name="remise").click()
+    expect(page.get_by_text("elle est verrouillée")).to_be_visible()
     expect(page.get_by_role("button", name="Remettre la grille")).to_have_count(0)
     expect(page.get_by_label("Motif de la modification")).to_be_visible()
     grid = Grid.objects.get(assessment=assessment, assessor__username="jury1")

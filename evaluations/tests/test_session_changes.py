@@ -420,7 +420,9 @@ def test_session_page_queries_do_not_grow_with_replacements(
 
     before = count()
     fill(session.assessments.first(), colleague, 3, submit=True)
-    replace_assessor(session, replaced=colleague, replacement=other_trainer, reason="A", by=admin_user)
+    replace_assessor(
+        session, replaced=colleague, replacement=other_trainer, reason="A", by=admin_user
+    )
     third = make_user("formateur3", roles.TRAINER)
     replace_assessor(session, replaced=other_trainer, replacement=third, reason="B", by=admin_user)
     assert count() == before
@@ -449,3 +451,20 @@ def test_two_concurrent_posts_of_one_form_create_one_session(cohort, candidate, 
     assert all(isinstance(outcome, ExamSession) for outcome in outcomes), outcomes
     assert outcomes[0].pk == outcomes[1].pk
     assert ExamSession.objects.count() == 1 and Assessment.objects.count() == 1
+
+
+def test_a_lead_who_replaced_the_marker_of_a_candidate_reviews_it_at_once(
+    login, admin_user, two_candidates_session, trainer, colleague, other_trainer
+):
+    """The trainer leads and hands in the first candidate, then falls ill: the
+    new lead does not mark that candidate, so has nothing to hand in first."""
+    session = two_candidates_session
+    first, second = session.assessments.order_by("pk")
+    fill(first, trainer, 3, submit=True)
+    fill(first, colleague, 2, submit=True)
+    replace_assessor(
+        session, replaced=trainer, replacement=other_trainer, reason="Malade", by=admin_user
+    )
+    client = login(other_trainer)
+    assert client.get(reverse("evaluations:synthesis", args=[first.pk])).status_code == 200
+    assert client.get(reverse("evaluations:synthesis", args=[second.pk])).status_code == 403

@@ -1,6 +1,7 @@
 """An assessor's grid, the session lead's synthesis and an assessment's history."""
 
 from collections import defaultdict
+from types import SimpleNamespace
 
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
@@ -20,7 +21,7 @@ from ..forms import AgreedScoreForm, GridForm
 from ..models import Assessment, Grid
 from ..navigation import grading_round
 from ..results import assessors_disagree, criterion_mean
-from ..sessions import StaleGrid, expected_assessors, modality_criteria, save_grid
+from ..sessions import StaleGrid, assessors_of, modality_criteria, save_grid
 from .sessions import ASSESSORS, get_assessment_for_assessor, get_assessment_for_reviewer
 
 
@@ -152,20 +153,28 @@ def grid_initial(grid):
 
 
 def _own_grid(assessment, user):
-    return Grid.objects.filter(assessment=assessment, assessor=user).first()
+    """The user's grid for this candidate, for the independence check; a
+    lead who does not mark this candidate (they replaced someone who had
+    handed it in, or stand aside) has nothing to hand in first."""
+    grids = list(assessment.grids.all())
+    own = next((grid for grid in grids if grid.assessor_id == user.pk), None)
+    if own is None or not own.is_submitted:
+        submitted = {grid.assessor_id for grid in grids if grid.is_submitted}
+        if user.pk not in assessors_of(assessment, submitted):
+            return NOT_MARKING
+    return own
+
+
+# Stands for the grid of a lead who does not mark the candidate: nothing to wait for.
+NOT_MARKING = SimpleNamespace(is_submitted=True)
 
 
 def _others_if_all_submitted(assessment, user):
     """The other assessors' scores by criterion, shown only once every assessor
     of the session has submitted: assessors score independently."""
     grids = list(assessment.grids.select_related("assessor").prefetch_related("scores"))
-    session = assessment.session
     submitted_ids = {grid.assessor_id for grid in grids if grid.is_submitted}
-    expected = expected_assessors(
-        set(session.assessors.values_list("pk", flat=True)),
-        list(session.replacements.values_list("replaced", "replacement")),
-        submitted_ids,
-    )
+    expected = assessors_of(assessment, submitted_ids)
     submitted = [grid for grid in grids if grid.is_submitted and grid.assessor_id in expected]
     others = defaultdict(list)
     if not policies.shows_other_grids(

@@ -316,7 +316,34 @@ def test_jury_dashboard_queries_stay_constant_as_open_deliberations_grow(
     assert len(three) == len(one)
 
 
-def test_heatmap_states_and_links(login, signed, cohort, trainer):
+def test_a_trainer_sees_no_oral_result_before_its_pv_is_published(
+    login, signed, cohort, trainer, admin_user, django_capture_on_commit_callbacks
+):
+    from blocks.models import Competence, EvaluationModality
+    from evaluations.deliberations import publish_results
+
+    url = reverse("portal:heatmap", args=[cohort.pk])
+
+    def states(user):
+        row = login(user).get(url).context["rows"][0]
+        return {competence.code: state for competence, state, _ in row.cells}
+
+    oral_only = set(
+        Competence.objects.filter(
+            modalities__assessed_by=EvaluationModality.AssessedBy.JURY, bloc__number=1
+        )
+        .exclude(modalities__assessed_by=EvaluationModality.AssessedBy.TRAINERS)
+        .values_list("code", flat=True)
+    )
+    assert oral_only
+    assert {states(admin_user)[code] for code in oral_only} == {"acquired"}
+    assert {states(trainer)[code] for code in oral_only} == {"none"}
+    with django_capture_on_commit_callbacks(execute=True):
+        publish_results(signed, by=admin_user)
+    assert {states(trainer)[code] for code in oral_only} == {"acquired"}
+
+
+def test_heatmap_states_and_links(login, published, cohort, trainer):
     page = login(trainer).get(reverse("portal:heatmap", args=[cohort.pk]))
     row = page.context["rows"][0]
     states = {competence.code: state for competence, state, _ in row.cells}
