@@ -370,7 +370,7 @@ def test_pages_replace_and_cancel(login, admin_user, written_session, trainer, o
     )
     assert list(written_session.assessors.all()) == [other_trainer]
     page = client.get(written_session.get_absolute_url()).content.decode()
-    assert "remplacé(e) par" in page and "Malade" in page
+    assert "remplacé(e) par" in page and "Malade" in page and "(remplacé·e)" in page
     refused = client.post(
         reverse("evaluations:session_cancel", args=[written_session.pk]), {"reason": "x"}
     )

@@ -261,6 +261,12 @@ def session_detail(request, pk):
     replacements = list(session.replacements.select_related("replaced", "replacement"))
     replaced_pairs = [(r.replaced_id, r.replacement_id) for r in replacements]
     assessor_ids = {assessor.pk for assessor in assessors}
+    # Those replaced keep a column: their handed-in grids still count.
+    columns = assessors + list(
+        {
+            r.replaced.pk: r.replaced for r in replacements if r.replaced_id not in assessor_ids
+        }.values()
+    )
     rows = []
     for assessment in assessments:
         by_assessor = {grid.assessor_id: grid for grid in assessment.grids.all()}
@@ -272,7 +278,7 @@ def session_detail(request, pk):
                 "marked_by_replaced": is_assessor
                 and request.user.pk
                 not in expected_assessors(assessor_ids, replaced_pairs, submitted),
-                "grids": [by_assessor.get(assessor.pk) for assessor in assessors],
+                "grids": [by_assessor.get(assessor.pk) for assessor in columns],
             }
         )
     return render(
@@ -281,6 +287,7 @@ def session_detail(request, pk):
         {
             "session": session,
             "assessors": assessors,
+            "columns": columns,
             "rows": rows,
             "criteria_count": criteria_count,
             "is_assessor": is_assessor,
