@@ -13,6 +13,7 @@ from candidates.services import apply_import, enrol, save_candidate, save_cohort
 from certification.models import Certificate
 from certification.services import due_bloc_decisions, issue_bloc_certificate
 from core import roles
+from core.models import Profile
 from evaluations.deliberations import (
     open_deliberation,
     publish_results,
@@ -40,6 +41,13 @@ DEMO_USERS = [
     ("jury2", "David", "Moreau", roles.JURY_MEMBER),
     ("candidat", "Emma", "Petit", roles.CANDIDATE),
 ]
+# The organisation each trainer or jury member comes from (page « Personnes »).
+DEMO_ORGANISATIONS = {
+    "formateur": "CEFPF",
+    "formateur2": "CEFPF",
+    "jury1": "CEFPF",
+    "jury2": "Les Films du Lendemain",
+}
 DEMO_COHORT = "Promotion 2026-2027"
 DEMO_JURY = "Jury de certification 2027"
 
@@ -102,6 +110,10 @@ class Command(BaseCommand):
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
         user.groups.add(roles.group(role))
+        if username in DEMO_ORGANISATIONS:
+            Profile.objects.get_or_create(
+                user=user, defaults={"organisation": DEMO_ORGANISATIONS[username]}
+            )
         return user
 
     def ensure_cohort(self, users):
