@@ -11,7 +11,13 @@ from candidates.models import Cohort
 from core.audit import Action, record_event
 
 from . import policies
-from .juries import composition_problems, conflict_message, trainer_conflicts
+from .juries import (
+    candidate_compositions,
+    composition_problems,
+    conflict_message,
+    recusal_message,
+    trainer_conflicts,
+)
 from .letters import generate_letters
 from .minutes import render_minutes
 from .models import (
@@ -20,6 +26,7 @@ from .models import (
     Jury,
     JuryMember,
     MinutesSignature,
+    Recusal,
 )
 from .standings import (
     deliberation_table,
@@ -112,6 +119,8 @@ def record_decisions(deliberation, *, enrolment, choices, user):
         deliberation = _check_decider(deliberation, user)
         if enrolment.cohort_id != deliberation.cohort_id or not enrolment.is_active:
             raise ValidationError("Ce candidat n'est pas inscrit dans la promotion délibérée.")
+        if enrolment.pk in recused_for(deliberation, user):
+            raise ValidationError(recusal_message(enrolment))
         rows = deliberation_table(deliberation, only=enrolment)
         cells = {cell.bloc.pk: cell for cell in rows[0].cells} if rows else {}
         wanted, problems = [], []
@@ -130,12 +139,16 @@ def record_decisions(deliberation, *, enrolment, choices, user):
 
 def adopt_proposals(deliberation, *, user, bloc=None):
     """Every bloc still undecided (of one column, with `bloc`) takes the
-    proposal from the scores; decisions already taken are kept. Returns how
-    many decisions were recorded."""
+    proposal from the scores; decisions already taken are kept. The rows of
+    the candidates `user` stands aside for are left to the other members.
+    Returns how many decisions were recorded."""
     with transaction.atomic():
         deliberation = _check_decider(deliberation, user)
+        recused = recused_for(deliberation, user)
         recorded = 0
         for row in deliberation_table(deliberation):
+            if row.enrolment.pk in recused:
+                continue
             wanted = [
                 (cell, _proposal(cell), "")
                 for cell in row.due_cells
@@ -154,6 +167,50 @@ def _check_decider(deliberation, user):
     if trainer_conflicts([user], deliberation.cohort):
         raise ValidationError(conflict_message([user]))
     return deliberation
+
+
+def recused_for(deliberation, user):
+    """Ids of the enrolments of the deliberated promotion `user` stands aside for."""
+    return set(
+        Recusal.objects.filter(
+            member__jury_id=deliberation.jury_id,
+            member__user=user,
+            enrolment__cohort_id=deliberation.cohort_id,
+        ).values_list("enrolment_id", flat=True)
+    )
+
+
+def composition_refusals(deliberation, table):
+    """Why the jury may not sign the PV, in French (empty when it may): its
+    composition, and, for each candidate decided here, its composition without
+    the members who stand aside for them."""
+    members = list(deliberation.jury.members.select_related("user"))
+    problems = composition_problems(members)
+    if problems:
+        return [
+            "La composition du jury n'est plus régulière : le procès-verbal ne peut pas être "
+            "signé.",
+            *problems,
+        ]
+    recusals = Recusal.objects.filter(
+        member__jury_id=deliberation.jury_id, enrolment__cohort_id=deliberation.cohort_id
+    ).select_related("member__user")
+    compositions = candidate_compositions(members, recusals)
+    unlawful = [
+        f"{row.enrolment.candidate.full_name} (sans {', '.join(names)}, déporté(e)) : "
+        + " ".join(problems)
+        for row in table
+        if row.due_cells and row.enrolment.pk in compositions
+        for names, problems in [compositions[row.enrolment.pk]]
+        if problems
+    ]
+    if unlawful:
+        return [
+            "Sans les membres qui se déportent, le jury n'est pas régulièrement composé pour "
+            "ces candidats : le procès-verbal ne peut pas être signé.",
+            *unlawful,
+        ]
+    return []
 
 
 def _proposal(cell):
@@ -246,6 +303,7 @@ def sign_minutes(deliberation, *, user):
         conflicts = trainer_conflicts([user], deliberation.cohort)
         if conflicts:
             raise ValidationError(conflict_message(conflicts))
+        _refuse(composition_refusals(deliberation, table) or None)
         if member.role == JuryMember.Role.PRESIDENT:
             unsigned = [
                 other

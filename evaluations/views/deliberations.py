@@ -18,9 +18,9 @@ from core.forms import ReasonForm
 from core.roles import ADMIN, JURY_MEMBER, role_required
 from core.views import report_refusal
 
-from .. import deliberations, letters, policies, standings
+from .. import deliberations, juries, letters, policies, standings
 from ..forms import OpenDeliberationForm, RowDecisionForm
-from ..models import Deliberation, Grid, Score
+from ..models import Deliberation, Grid, Recusal, Score
 from .juries import get_jury_for_user, juries_visible_to
 
 
@@ -82,8 +82,29 @@ def deliberation_detail(request, pk):
     )
     can_decide = policies.decision_refusal(deliberation, seat, signed_by=signed_by) is None
     table = standings.shown_table(deliberation)
+    # Who stands aside for whom, while the jury deliberates: one query.
+    recusals = (
+        []
+        if deliberation.is_signed
+        else list(
+            Recusal.objects.filter(
+                member__jury=jury, enrolment__cohort_id=deliberation.cohort_id
+            ).select_related("member__user")
+        )
+    )
+    compositions = juries.candidate_compositions(members, recusals)
+    mine = {r.enrolment_id for r in recusals if seat is not None and r.member_id == seat.pk}
     rows = [
-        {**row, "form": RowDecisionForm(row=row) if can_decide else None} for row in table["rows"]
+        {
+            **row,
+            "form": (
+                RowDecisionForm(row=row) if can_decide and row["enrolment"] not in mine else None
+            ),
+            "recused": compositions.get(row["enrolment"], ([], []))[0],
+            "unlawful": compositions.get(row["enrolment"], ([], []))[1],
+            "i_stand_aside": row["enrolment"] in mine,
+        }
+        for row in table["rows"]
     ]
     return render(
         request,
@@ -95,6 +116,7 @@ def deliberation_detail(request, pk):
             "rows": rows,
             "totals": standings.bloc_totals(table),
             "can_decide": can_decide,
+            "stands_aside": bool(mine),
             "can_sign": policies.signature_refusal(deliberation, seat, signed_by=signed_by) is None,
             "signatures": signatures,
             "is_admin": roles.is_admin(request.user),
@@ -169,6 +191,15 @@ def deliberation_adopt(request, pk):
         messages.success(
             request, f"Propositions{where} adoptées : {count} décision(s) enregistrée(s)."
         )
+        aside = deliberations.recused_for(deliberation, request.user)
+        if aside:
+            names = Enrolment.objects.filter(pk__in=aside).select_related("candidate")
+            messages.info(
+                request,
+                "Vous vous êtes déporté(e) pour "
+                + ", ".join(sorted(e.candidate.full_name for e in names))
+                + " : leurs blocs sont laissés aux autres membres du jury.",
+            )
     return back_to_row(deliberation)
 
 
