@@ -177,9 +177,7 @@ def _others_if_all_submitted(assessment, user):
     expected = assessors_of(assessment, submitted_ids)
     submitted = [grid for grid in grids if grid.is_submitted and grid.assessor_id in expected]
     others = defaultdict(list)
-    if not policies.shows_other_grids(
-        assessor_count=len(expected), submitted_count=len(submitted)
-    ):
+    if not policies.shows_other_grids(assessor_count=len(expected), submitted_count=len(submitted)):
         return others, False
     for grid in submitted:
         if grid.assessor_id != user.pk:
