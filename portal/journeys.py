@@ -11,6 +11,7 @@ from django.utils import timezone
 from certification.models import Certificate
 from evaluations import results
 from evaluations.models import (
+    AgreedScore,
     Assessment,
     BlocDecision,
     Deliberation,
@@ -111,6 +112,12 @@ def candidate_progress(enrolment):
             values[score.criterion_id].append(score.value)
         if score.comment:
             comments[score.criterion_id].append(score)
+    # Where the assessors agreed on a value after disagreeing, that value was
+    # the jury's, as in the proposal (standings.submitted_values).
+    for criterion_id, value in AgreedScore.objects.filter(
+        assessment__in={score.grid.assessment_id for score in scores}
+    ).values_list("criterion_id", "value"):
+        values[criterion_id] = [value]
     sat = set(
         Assessment.objects.filter(enrolment=enrolment).values_list(
             "session__modality__bloc_id", flat=True

@@ -286,6 +286,43 @@ class TestProposal:
         assert (criterion.values, criterion.mean, criterion.met) == ((3,), Decimal("3.00"), True)
         assert proposal.proposed_validated
 
+    def test_the_candidate_reads_the_agreed_value_once_published(
+        self,
+        disagreement,
+        first,
+        jury,
+        cohort,
+        candidate,
+        trainer,
+        jury_member,
+        second_jury_member,
+        admin_user,
+        django_capture_on_commit_callbacks,
+    ):
+        """The candidate's published results follow the jury's proposal: the
+        criterion agreed at 3 is met, not averaged to 1.50."""
+        from evaluations.deliberations import publish_results
+        from evaluations.tests.factories import decide_as_proposed, sign_all
+        from portal.journeys import candidate_progress
+
+        written = open_session("M1.2", cohort, [trainer], lead=trainer)
+        fill(written.assessments.get(), trainer, 2, submit=True)
+        agree(disagreement, first, jury_member)
+        deliberation = open_deliberation(jury, cohort, by=None)
+        enrolment = candidate.enrolments.get()
+        decide_as_proposed(deliberation, enrolment, second_jury_member)
+        sign_all(deliberation, jury_member, second_jury_member, django_capture_on_commit_callbacks)
+        with django_capture_on_commit_callbacks(execute=True):
+            publish_results(deliberation, by=admin_user)
+        bloc_one = next(entry for entry in candidate_progress(enrolment) if entry.bloc.number == 1)
+        assert bloc_one.state == "validated"
+        shown = {
+            criterion.pk: result
+            for _, _, rows in bloc_one.published
+            for criterion, result, _ in rows
+        }
+        assert (shown[first.pk].mean, shown[first.pk].met) == (Decimal("3.00"), True)
+
     def test_only_the_latest_attempt_counts_and_in_constant_queries(
         self,
         disagreement,
