@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 
 from blocks.models import Bloc, CertificationVersion
 from core import roles
+from core.people import display_name
 
 from .models import Candidate, Cohort, Enrolment
 from .services import IDENTITY_FIELDS, enrol
@@ -36,9 +37,7 @@ class CohortForm(forms.ModelForm):
             .objects.filter(groups__name=roles.TRAINER)
             .order_by("last_name", "first_name")
         )
-        self.fields["trainers"].label_from_instance = lambda user: (
-            user.get_full_name() or user.username
-        )
+        self.fields["trainers"].label_from_instance = display_name
 
 
 class EnrolmentForm(forms.Form):

@@ -9,7 +9,7 @@ from core import roles
 from core.history import describe_events
 from core.models import AuditEvent
 from core.roles import ADMIN, CANDIDATE, TRAINER, role_required
-from core.views import form_page, report_refusal
+from core.views import add_errors, form_page, report_refusal
 
 from .forms import (
     CandidateForm,
@@ -39,11 +39,6 @@ def get_cohort_for_user(user, pk):
 
 def get_candidate_for_user(user, pk):
     return get_object_or_404(Candidate.objects.visible_to(user), pk=pk)
-
-
-def add_errors(form, error):
-    for message in error.messages:
-        form.add_error(None, message)
 
 
 @role_required(ADMIN, TRAINER)

@@ -29,6 +29,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import autodiscover_modules
 
 from .models import Action, AuditEvent
+from .people import display_name
 
 logger = logging.getLogger(__name__)
 
@@ -225,9 +226,7 @@ def with_reason(sentence, data):
 
 def person(user):
     """A user's full name, their username failing that; « système » for no one."""
-    if user is None:
-        return "système"
-    return user.get_full_name() or user.username
+    return "système" if user is None else display_name(user)
 
 
 def names_by_username(usernames):

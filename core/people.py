@@ -140,7 +140,8 @@ def staff_people():
     )
 
 
-def _full_name(user):
+def display_name(user):
+    """A person as the platform names them: full name, else the username."""
     return user.get_full_name() or user.username
 
 
@@ -175,7 +176,7 @@ def create_person(*, first_name, last_name, email, roles, organisation="", phone
             action=Action.PERSON_CREATED,
             target=user,
             data={
-                "name": _full_name(user),
+                "name": display_name(user),
                 "roles": chosen,
                 "organisation": organisation.strip(),
                 "email": user.email,
@@ -198,12 +199,12 @@ def update_person(user, *, first_name, last_name, email, roles, organisation, ph
         removed = held - set(chosen)
         if JURY_MEMBER in removed and user.jury_seats.exists():
             raise ValidationError(
-                f"{_full_name(user)} siège dans un jury : retirez-le/la du jury avant de "
+                f"{display_name(user)} siège dans un jury : retirez-le/la du jury avant de "
                 "lui ôter le rôle de membre de jury."
             )
         if TRAINER in removed and user.exam_sessions.filter(status=OPEN_SESSION).exists():
             raise ValidationError(
-                f"{_full_name(user)} évalue une session d'examen ouverte à la notation : "
+                f"{display_name(user)} évalue une session d'examen ouverte à la notation : "
                 "remplacez-le/la comme évaluateur avant de lui ôter le rôle de formateur."
             )
         email = email.strip()
@@ -253,13 +254,13 @@ def send_invitation(user, *, base_url, by):
             )
         if not user.email:
             raise ValidationError(
-                f"Renseignez l'adresse électronique de {_full_name(user)} avant de l'inviter."
+                f"Renseignez l'adresse électronique de {display_name(user)} avant de l'inviter."
             )
         record_event(
             actor=by,
             action=Action.PERSON_INVITED,
             target=user,
-            data={"name": _full_name(user), "email": user.email},
+            data={"name": display_name(user), "email": user.email},
         )
         send_after_commit([invitation_email(user, base_url=base_url)])
     return user

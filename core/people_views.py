@@ -10,20 +10,22 @@ from django.views.decorators.http import require_POST
 
 from .history import describe_events
 from .models import AuditEvent
-from .people import account_state, create_person, send_invitation, staff_people, update_person
+from .people import (
+    account_state,
+    create_person,
+    display_name,
+    send_invitation,
+    staff_people,
+    update_person,
+)
 from .people_forms import NewPersonForm, PersonForm
 from .roles import ADMIN, role_required
-from .views import form_page, report_refusal
+from .views import add_errors, form_page, report_refusal
 
 
 def get_person_for_office(pk):
     """A trainer or jury member; anyone else answers 404 like a missing account."""
     return get_object_or_404(staff_people(), pk=pk)
-
-
-def add_errors(form, error):
-    for message in error.messages:
-        form.add_error(None, message)
 
 
 @role_required(ADMIN)
@@ -100,7 +102,7 @@ def person_edit(request, pk):
     return form_page(
         request,
         form,
-        title=f"Modifier le compte de {person.get_full_name() or person.username}",
+        title=f"Modifier le compte de {display_name(person)}",
         submit="Enregistrer",
         back=reverse("core:person", args=[person.pk]),
     )

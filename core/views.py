@@ -10,6 +10,13 @@ def report_refusal(request, error):
         messages.error(request, message)
 
 
+def add_errors(form, error):
+    """A refused service's French messages, above the form (a model's
+    per-field errors included, whatever fields the form has)."""
+    for message in error.messages:
+        form.add_error(None, message)
+
+
 def is_fetch(request):
     """Autosave posts with fetch() and wants JSON back; a plain form post wants a page."""
     return request.headers.get("X-Requested-With") == "fetch"

@@ -9,16 +9,13 @@ from django.utils import timezone
 from blocks.models import Bloc, CertificationVersion, EvaluationModality
 from candidates.models import Cohort
 from core import roles
+from core.people import display_name
 
 from .models import BlocDecision, Jury, JuryMember
 from .sessions import CriterionEntry
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 GRID_FIELD = re.compile(r"^(value|comment)_(\d+)$")
-
-
-def person_label(user):
-    return user.get_full_name() or user.username
 
 
 def assessor_people():
@@ -60,7 +57,7 @@ class SessionPlanForm(forms.Form):
         people = assessor_people()
         for name in ("assessors", "lead"):
             self.fields[name].queryset = people
-            self.fields[name].label_from_instance = person_label
+            self.fields[name].label_from_instance = display_name
 
     def plan(self):
         """create_session's or edit_session's arguments."""
@@ -131,7 +128,7 @@ class ReplaceAssessorForm(forms.Form):
             pk__in=session.assessors.values("pk")
         )
         for name in ("replaced", "replacement"):
-            self.fields[name].label_from_instance = person_label
+            self.fields[name].label_from_instance = display_name
 
 
 class GridForm(forms.Form):
@@ -254,7 +251,7 @@ class MemberForm(forms.Form):
         if jury is not None:
             people = people.exclude(jury_seats__jury=jury)
         self.fields["user"].queryset = people.order_by("last_name", "first_name")
-        self.fields["user"].label_from_instance = person_label
+        self.fields["user"].label_from_instance = display_name
         if needs_reason:
             self.fields["reason"] = forms.CharField(
                 label="Motif du changement",
@@ -437,7 +434,7 @@ class RecusalForm(forms.Form):
     def __init__(self, *args, members, enrolments, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["member"].queryset = members
-        self.fields["member"].label_from_instance = lambda m: person_label(m.user)
+        self.fields["member"].label_from_instance = lambda m: display_name(m.user)
         self.fields["enrolment"].queryset = enrolments
         self.fields["enrolment"].label_from_instance = lambda e: (
             f"{e.candidate.full_name} · {e.cohort.name}"

@@ -19,6 +19,7 @@ from django.utils import timezone
 from candidates.models import Cohort, Enrolment, name_ordering
 from core import roles
 from core.audit import Action, record_event
+from core.people import display_name
 
 from . import policies
 from .models import (
@@ -38,10 +39,6 @@ REASON_NEEDED = (
     "Le jury a déjà ouvert une délibération : indiquez le motif de ce changement de "
     "composition (il est conservé au journal)."
 )
-
-
-def person(user):
-    return user.get_full_name() or user.username
 
 
 def composition_problems(members):
@@ -75,7 +72,7 @@ def candidate_compositions(members, recusals):
     recused, names = {}, {}
     for recusal in recusals:
         recused.setdefault(recusal.enrolment_id, set()).add(recusal.member_id)
-        names.setdefault(recusal.enrolment_id, []).append(person(recusal.member.user))
+        names.setdefault(recusal.enrolment_id, []).append(display_name(recusal.member.user))
     return {
         enrolment_id: (names[enrolment_id], composition_problems_for(members, member_ids))
         for enrolment_id, member_ids in recused.items()
@@ -159,9 +156,9 @@ def _may_sit(jury, user):
     """Refuse a newcomer who cannot sit: not a jury member, seated already, or
     the trainer of a promotion the jury is deliberating on."""
     if not roles.has_role(user, roles.JURY_MEMBER):
-        raise ValidationError(f"{person(user)} n'a pas le rôle de membre de jury.")
+        raise ValidationError(f"{display_name(user)} n'a pas le rôle de membre de jury.")
     if jury.members.filter(user=user).exists():
-        raise ValidationError(f"{person(user)} siège déjà dans ce jury.")
+        raise ValidationError(f"{display_name(user)} siège déjà dans ce jury.")
     for deliberation in jury.deliberations.filter(status=Deliberation.Status.OPEN).select_related(
         "cohort"
     ):
@@ -177,7 +174,7 @@ def _may_leave(member):
     ).first()
     if signed is not None:
         raise ValidationError(
-            f"{person(member.user)} a signé le procès-verbal de la délibération n° "
+            f"{display_name(member.user)} a signé le procès-verbal de la délibération n° "
             f"{signed.deliberation_id}, en cours de signature : son siège ne change plus "
             "jusqu'à la clôture."
         )
@@ -189,7 +186,7 @@ def _may_leave(member):
     )
     if sessions:
         raise ValidationError(
-            f"{person(member.user)} évalue encore "
+            f"{display_name(member.user)} évalue encore "
             + ", ".join(str(session) for session in sessions)
             + " (session planifiée ou ouverte de ce jury) : remplacez d'abord cet évaluateur "
             "dans la session, ou attendez sa clôture."
@@ -230,7 +227,7 @@ def add_member(jury, *, user, role, external, organisation="", reason="", by):
             action=Action.JURY_MEMBER_ADDED,
             target=jury,
             data={
-                "member": person(user),
+                "member": display_name(user),
                 "role": member.get_role_display(),
                 "external": external,
                 **({"reason": reason} if reason else {}),
@@ -249,7 +246,7 @@ def replace_member(member, *, user, external, organisation="", reason="", by):
         reason = _composition_may_change(jury, reason)
         _may_leave(member)
         _may_sit(jury, user)
-        role, replaced = member.role, person(member.user)
+        role, replaced = member.role, display_name(member.user)
         recusals = _leave(member)
         newcomer = JuryMember.objects.create(
             jury=jury, user=user, role=role, external=external, organisation=organisation
@@ -260,7 +257,7 @@ def replace_member(member, *, user, external, organisation="", reason="", by):
             target=jury,
             data={
                 "replaced": replaced,
-                "replacement": person(user),
+                "replacement": display_name(user),
                 "role": newcomer.get_role_display(),
                 "external": external,
                 "reason": reason,
@@ -283,7 +280,7 @@ def remove_member(member, *, reason="", by):
                 "qui le/la remplace prend la présidence)."
             )
         _may_leave(member)
-        name, role = person(member.user), member.get_role_display()
+        name, role = display_name(member.user), member.get_role_display()
         recusals = _leave(member)
         record_event(
             actor=by,
@@ -339,7 +336,9 @@ def record_recusal(member, *, enrolment, reason, by):
             )
         candidate = enrolment.candidate.full_name
         if member.recusals.filter(enrolment=enrolment).exists():
-            raise ValidationError(f"{person(member.user)} est déjà déporté(e) pour {candidate}.")
+            raise ValidationError(
+                f"{display_name(member.user)} est déjà déporté(e) pour {candidate}."
+            )
         recusal = Recusal.objects.create(
             member=member, enrolment=enrolment, reason=reason, recorded_by=by
         )
@@ -347,7 +346,7 @@ def record_recusal(member, *, enrolment, reason, by):
             actor=by,
             action=Action.RECUSAL_RECORDED,
             target=member,
-            data={"member": person(member.user), "candidate": candidate, "reason": reason},
+            data={"member": display_name(member.user), "candidate": candidate, "reason": reason},
         )
     return recusal
 
@@ -378,7 +377,7 @@ def trainer_conflicts(users, cohort):
 
 
 def conflict_message(conflicts):
-    names = ", ".join(person(user) for user in conflicts)
+    names = ", ".join(display_name(user) for user in conflicts)
     return (
         f"Conflit d'intérêts : {names} forme les candidats de cette promotion et ne peut "
         "ni les noter ni délibérer sur eux."

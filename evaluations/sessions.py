@@ -13,6 +13,7 @@ from blocks.models import Criterion, EvaluationModality
 from candidates.models import Cohort
 from core import roles
 from core.audit import Action, record_event
+from core.people import display_name
 
 from .juries import conflict_message, seat_for, trainer_conflicts
 from .models import (
@@ -65,7 +66,7 @@ def _check_assessors(modality, cohort, assessors, lead, jury):
         who = "membres de jury" if oral else "formateurs"
         raise ValidationError(
             f"Cette modalité est notée par les {who} : "
-            + ", ".join(user.get_full_name() or user.username for user in wrong)
+            + ", ".join(display_name(user) for user in wrong)
             + (" n'a pas ce rôle." if len(wrong) == 1 else " n'ont pas ce rôle.")
         )
     if lead is not None and lead not in assessors:
@@ -82,7 +83,7 @@ def _check_assessors(modality, cohort, assessors, lead, jury):
     outside = [user for user in assessors if user.pk not in voting]
     if outside:
         raise ValidationError(
-            ", ".join(user.get_full_name() or user.username for user in outside)
+            ", ".join(display_name(user) for user in outside)
             + " ne siège(nt) pas dans ce jury avec voix délibérative."
         )
     conflicts = trainer_conflicts(assessors, cohort)
@@ -156,9 +157,7 @@ def create_session(
             target=session,
             data={
                 "assessors": sorted(user.username for user in assessors),
-                "assessor_names": sorted(
-                    user.get_full_name() or user.username for user in assessors
-                ),
+                "assessor_names": sorted(display_name(user) for user in assessors),
             },
         )
         if open_now:
@@ -171,10 +170,6 @@ def schedule_bloc(*, cohort, plans, by):
     create_session's arguments for one modality. All or nothing."""
     with transaction.atomic():
         return [create_session(cohort=cohort, by=by, **plan) for plan in plans]
-
-
-def person_name(user):
-    return user.get_full_name() or user.username
 
 
 def edit_session(session, *, date, place, assessors, lead, jury=None, by):
@@ -209,13 +204,13 @@ def edit_session(session, *, date, place, assessors, lead, jury=None, by):
         note("lieu", session.place, place)
         note(
             "évaluateurs",
-            ", ".join(map(person_name, before)),
-            ", ".join(map(person_name, after)),
+            ", ".join(map(display_name, before)),
+            ", ".join(map(display_name, after)),
         )
         note(
             "responsable",
-            person_name(session.lead) if session.lead else "",
-            person_name(lead) if lead else "",
+            display_name(session.lead) if session.lead else "",
+            display_name(lead) if lead else "",
         )
         note("jury", str(session.jury or ""), str(jury or ""))
         if not changes:
@@ -249,9 +244,9 @@ def replace_assessor(session, *, replaced, replacement, reason, by):
             raise ValidationError("Indiquez le motif du remplacement.")
         assessors = list(session.assessors.all())
         if replaced not in assessors:
-            raise ValidationError(f"{person_name(replaced)} n'évalue pas cette session.")
+            raise ValidationError(f"{display_name(replaced)} n'évalue pas cette session.")
         if replacement in assessors:
-            raise ValidationError(f"{person_name(replacement)} évalue déjà cette session.")
+            raise ValidationError(f"{display_name(replacement)} évalue déjà cette session.")
         lead = replacement if session.lead_id == replaced.pk else session.lead
         remaining = [user for user in assessors if user != replaced] + [replacement]
         _check_assessors(session.modality, session.cohort, remaining, lead, session.jury)
@@ -275,8 +270,8 @@ def replace_assessor(session, *, replaced, replacement, reason, by):
             action=Action.ASSESSOR_REPLACED,
             target=session,
             data={
-                "replaced": person_name(replaced),
-                "replacement": person_name(replacement),
+                "replaced": display_name(replaced),
+                "replacement": display_name(replacement),
                 "reason": reason,
                 "drafts_kept": drafts,
             },

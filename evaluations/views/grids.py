@@ -73,8 +73,7 @@ def grid(request, pk):
         except ValidationError as error:
             if is_fetch(request):
                 return JsonResponse({"error": " ".join(error.messages)}, status=400)
-            for message in error.messages:
-                form.add_error(None, message)
+            form.add_error(None, error)
         else:
             if is_fetch(request):
                 return JsonResponse({"revision": saved.revision, "status": saved.status})

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from candidates.models import name_ordering
 from core import roles
 from core.forms import ReasonForm
+from core.people import display_name
 from core.roles import ADMIN, JURY_MEMBER, role_required
 from core.views import form_page, report_refusal
 
@@ -169,15 +170,15 @@ def jury_replace_member(request, pk, member_pk):
         else:
             messages.success(
                 request,
-                f"{juries.person(member.user)} est remplacé(e) "
-                f"par {juries.person(form.cleaned_data['user'])}, qui déclare son indépendance "
+                f"{display_name(member.user)} est remplacé(e) "
+                f"par {display_name(form.cleaned_data['user'])}, qui déclare son indépendance "
                 "avant de noter ou de délibérer.",
             )
             return redirect(jury)
     return form_page(
         request,
         form,
-        title=f"Remplacer {juries.person(member.user)} ({member.get_role_display()})",
+        title=f"Remplacer {display_name(member.user)} ({member.get_role_display()})",
         intro=f"Jury « {jury.name} ». La personne qui remplace prend le même rôle.",
         submit="Remplacer",
         back=jury.get_absolute_url(),
@@ -198,12 +199,12 @@ def jury_remove_member(request, pk, member_pk):
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, f"{juries.person(member.user)} ne siège plus dans ce jury.")
+            messages.success(request, f"{display_name(member.user)} ne siège plus dans ce jury.")
             return redirect(jury)
     return form_page(
         request,
         form,
-        title=f"Retirer {juries.person(member.user)} ({member.get_role_display()})",
+        title=f"Retirer {display_name(member.user)} ({member.get_role_display()})",
         intro=f"Jury « {jury.name} ». La composition est vérifiée de nouveau après le retrait.",
         submit="Retirer du jury",
         back=jury.get_absolute_url(),
@@ -233,7 +234,7 @@ def jury_recuse(request, pk):
     else:
         messages.success(
             request,
-            f"Déport enregistré : {juries.person(recusal.member.user)} ne note ni ne délibère "
+            f"Déport enregistré : {display_name(recusal.member.user)} ne note ni ne délibère "
             f"pour {recusal.enrolment.candidate.full_name}.",
         )
     return redirect(f"{jury.get_absolute_url()}#deports")

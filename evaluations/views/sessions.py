@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from core import roles
 from core.forms import ReasonForm
 from core.roles import ADMIN, JURY_MEMBER, TRAINER, role_required
-from core.views import form_page, report_refusal
+from core.views import add_errors, form_page, report_refusal
 
 from .. import policies
 from ..forms import (
@@ -35,11 +35,6 @@ from ..sessions import (
 )
 
 ASSESSORS = (TRAINER, JURY_MEMBER)
-
-
-def add_errors(form, error):
-    for message in error.messages:
-        form.add_error(None, message)
 
 
 def sessions_visible_to(user):
