@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DEV := DJANGO_DEBUG=1
 
-.PHONY: run test deps test-deps
+.PHONY: run test deps test-deps smoke-production
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -25,3 +25,8 @@ run: deps
 # The whole suite, browser journeys included (Debian's chromium must be installed).
 test: test-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The production run (gunicorn, db_worker, PostgreSQL on 127.0.0.1:5432)
+# tested through HTTP: README, « Mise en production ».
+smoke-production: deps
+	$(PY) scripts/smoke_production.py

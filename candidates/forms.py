@@ -5,6 +5,7 @@ from blocks.models import Bloc, CertificationVersion
 from core import roles
 from core.people import display_name
 
+from .importing.readers import MAX_COLUMNS, MAX_ROWS
 from .models import Candidate, Cohort, Enrolment
 from .services import IDENTITY_FIELDS, enrol
 
@@ -82,7 +83,10 @@ class WithdrawalForm(forms.Form):
 class ImportForm(forms.Form):
     file = forms.FileField(
         label="Fichier de la promotion",
-        help_text="CSV (UTF-8 ou Windows-1252, séparateur ; ou ,) ou Excel .xlsx.",
+        help_text=(
+            "CSV (UTF-8 ou Windows-1252, séparateur ; ou ,) ou Excel .xlsx ; "
+            f"5 Mo, {MAX_ROWS} lignes et {MAX_COLUMNS} colonnes au plus."
+        ),
     )
 
     def clean_file(self):
@@ -90,3 +94,13 @@ class ImportForm(forms.Form):
         if file.size > MAX_IMPORT_BYTES:
             raise forms.ValidationError("Le fichier dépasse 5 Mo.")
         return file
+
+
+class ConfirmImportForm(forms.Form):
+    """The token of the preview to confirm; a missing or malformed one is
+    answered like an expired one (the service's French message)."""
+
+    token = forms.CharField(max_length=64)
+
+    def token_value(self):
+        return self.cleaned_data["token"] if self.is_valid() else ""

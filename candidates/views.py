@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from core import roles
+from core.forms import SearchForm
 from core.history import describe_events
 from core.models import AuditEvent
 from core.roles import ADMIN, CANDIDATE, TRAINER, role_required
@@ -14,6 +15,7 @@ from core.views import add_errors, form_page, report_refusal
 from .forms import (
     CandidateForm,
     CohortForm,
+    ConfirmImportForm,
     EnrolmentForm,
     ExistingCandidateEnrolmentForm,
     ImportForm,
@@ -204,7 +206,8 @@ def cohort_import(request, pk):
 
 def _confirm_import(request, cohort):
     try:
-        plan = confirm_import(cohort, token=request.POST["token"], by=request.user)
+        token = ConfirmImportForm(request.POST).token_value()
+        plan = confirm_import(cohort, token=token, by=request.user)
     except ValidationError as error:
         report_refusal(request, error)
         return redirect("candidates:cohort_import", pk=cohort.pk)
@@ -223,7 +226,7 @@ def _confirm_import(request, cohort):
 
 @role_required(ADMIN, TRAINER)
 def candidate_list(request):
-    query = request.GET.get("q", "").strip()
+    query = SearchForm(request.GET).query()
     candidates = Candidate.objects.visible_to(request.user)
     if query:
         candidates = candidates.filter(

@@ -1,6 +1,6 @@
+import re
 from collections import defaultdict
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -8,13 +8,13 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from candidates.models import Enrolment
 from core import roles
 from core.forms import ReasonForm
 from core.roles import ADMIN, CANDIDATE, role_required
 from core.views import report_refusal
-from evaluations.models import BlocDecision, Deliberation
+from evaluations.models import Deliberation
 
+from .forms import VERIFICATION_CODE, CertificateSearchForm, IssueForm, PrintForm, VerificationForm
 from .models import Certificate, PrintJob
 from .printing import due_titles_by_deliberation, start_print_job
 from .services import (
@@ -31,19 +31,6 @@ from .services import (
 # --- Public verification ------------------------------------------------------
 
 
-class VerificationForm(forms.Form):
-    code = forms.RegexField(
-        label="Code de vérification",
-        regex=r"^[A-Za-z0-9_-]+$",
-        max_length=64,
-        strip=True,
-        error_messages={
-            "invalid": "Un code de vérification ne contient que des lettres, "
-            "des chiffres, « - » et « _ »."
-        },
-    )
-
-
 def verify_form(request):
     form = VerificationForm(request.GET or None)
     if form.is_valid():
@@ -54,6 +41,8 @@ def verify_form(request):
 def verify(request, code):
     """Public: what the certificate certifies and its status. Unknown codes get
     one neutral answer; no birth date is shown."""
+    if len(code) > 64 or not re.fullmatch(VERIFICATION_CODE, code):
+        return render(request, "certification/verify_unknown.html", status=404)
     certificate = (
         Certificate.objects.public()
         .select_related("superseded_by")
@@ -82,15 +71,9 @@ def issue_again_form(data=None):
     return ReasonForm(data, label="Motif de la nouvelle délivrance")
 
 
-class PrintForm(forms.Form):
-    deliberation = forms.ModelChoiceField(
-        label="Procès-verbal publié",
-        queryset=Deliberation.objects.effective().select_related("jury", "cohort"),
-        empty_label=None,
-    )
-
-
 def get_certificate_for_user(user, number):
+    if "\x00" in number:  # PostgreSQL cannot even compare such a text
+        raise Http404("Certificat introuvable.")
     certificates = Certificate.objects.select_related("candidate", "superseded_by", "bloc")
     if not roles.is_admin(user):
         certificates = certificates.public().filter(candidate__user=user)
@@ -112,11 +95,10 @@ def certificate_list(request):
         for deliberation in deliberations
     ]
     certificates = Certificate.objects.select_related("candidate").order_by("-year", "-sequence")
-    status = request.GET.get("statut")
-    if status in Certificate.Status.values:
+    search = CertificateSearchForm(request.GET)
+    if status := search.status():
         certificates = certificates.filter(status=status)
-    query = request.GET.get("q", "").strip()
-    if query:
+    if query := search.query():
         certificates = certificates.filter(
             Q(number__icontains=query)
             | Q(candidate__birth_name__icontains=query)
@@ -141,18 +123,16 @@ def certificate_list(request):
 @require_POST
 @role_required(ADMIN)
 def certificate_issue(request):
+    form = IssueForm(request.POST)
+    if not form.is_valid():
+        raise Http404("Décision ou inscription introuvable.")
     try:
-        if "decision" in request.POST:
-            decision = get_object_or_404(BlocDecision, pk=request.POST["decision"])
+        if decision := form.cleaned_data["decision"]:
             certificate = issue_bloc_certificate(decision, by=request.user)
         else:
-            enrolment = get_object_or_404(Enrolment, pk=request.POST.get("enrolment"))
-            certificate = issue_title_certificate(enrolment, by=request.user)
+            certificate = issue_title_certificate(form.cleaned_data["enrolment"], by=request.user)
     except ValidationError as error:
         report_refusal(request, error)
-        return redirect("certification:certificates")
-    except ValueError as error:
-        messages.error(request, str(error))
         return redirect("certification:certificates")
     messages.success(request, f"Certificat n° {certificate.number} délivré.")
     return redirect(certificate)

@@ -4,7 +4,9 @@ from core import roles
 def user_roles(request):
     """One flag per role, for the navigation and the pages' buttons: templates
     never spell a group's name."""
-    held = roles.roles_of(request.user)
+    # A page answered before authentication (a refused request) has no user.
+    user = getattr(request, "user", None)
+    held = roles.roles_of(user) if user is not None else set()
     return {
         "is_office": roles.ADMIN in held,
         "is_trainer": roles.TRAINER in held,

@@ -4,8 +4,10 @@
 Builds a throwaway database (SQLite in a temporary folder) with the shipped
 referential and one promotion, then plans and applies a CSV file of COUNT
 candidates (one in three choosing the optional bloc 4), and prints the time
-and the number of queries of each step. The test suite checks the behaviour
-and the number of queries; the speed is measured here, not asserted.
+and the number of queries of each step; then the time taken to refuse a
+workbook beyond the import's limits (200 000 rows declared). The test suite
+checks the behaviour and the number of queries; the speed is measured here,
+not asserted.
 
     .venv/bin/python scripts/benchmark_import.py [COUNT]   # 2000 by default
 """
@@ -18,6 +20,7 @@ import shutil
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,7 +57,7 @@ def promotion_file(count):
             "nom_naissance": f"Candidat{number}",
             "prenoms": "Camille",
             "sexe": "FM"[number % 2],
-            "date_naissance": f"{first_day + datetime.timedelta(days=number * 5):%d/%m/%Y}",
+            "date_naissance": f"{first_day + datetime.timedelta(days=number * 2):%d/%m/%Y}",
             "code_insee_naissance": "75056",
             "email": f"candidat{number}@example.org",
             "voie_acces": Enrolment.AccessRoute.values[number % 6],
@@ -62,6 +65,31 @@ def promotion_file(count):
         }
         writer.writerow([row.get(column, "") for column in header])
     return text.getvalue().encode("utf-8")
+
+
+def oversized_workbook():
+    """A .xlsx of MAX_ROWS + 1 candidates declaring 200 000 rows and 16 384
+    columns: what the import must refuse at once, in bounded memory."""
+    from openpyxl import Workbook
+
+    from candidates.importing.readers import MAX_ROWS
+
+    rows = list(csv.reader(io.StringIO(promotion_file(MAX_ROWS + 1).decode()), delimiter=";"))
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    target = io.BytesIO()
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member in source.infolist():
+            data = source.read(member.filename)
+            if member.filename.startswith("xl/worksheets/sheet"):
+                data = data.replace(b"<sheetPr", b'<dimension ref="A1:XFD200000"/><sheetPr', 1)
+            archive.writestr(member, data)
+    return target.getvalue()
 
 
 def build():
@@ -105,6 +133,12 @@ def main():
     print(f"Import (apply_import) : {applying:.2f} s, {applying_queries} requête(s)")
     total = planning + applying
     print(f"Total : {total:.2f} s, {total / count * 1000:.2f} ms par candidat")
+    bomb = oversized_workbook()
+    refused, refusing, _ = timed(lambda: plan_import(cohort, "bombe.xlsx", bomb))
+    print(
+        f"Classeur trop long ({len(bomb) // 1024} ko, 200 000 lignes déclarées) refusé en "
+        f"{refusing:.2f} s : {refused.problems[0]}"
+    )
     shutil.rmtree(WORKDIR, ignore_errors=True)
 
 

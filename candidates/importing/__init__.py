@@ -66,7 +66,11 @@ Format du fichier d'import d'une promotion
   adresse).
 * Une seule ligne en erreur fait refuser tout le fichier, sans rien écrire ;
   chaque problème est signalé avec son numéro de ligne (l'en-tête est la
-  ligne 1).
+  ligne 1) ; au-delà de 100 problèmes, seul leur nombre est donné.
+* Limites : 5 000 lignes de candidats, 20 000 lignes lues (vides comprises),
+  50 colonnes remplies, 50 Mo pour un ``.xlsx`` décompressé (``readers``). Un
+  fichier UTF-8 contenant un octet d'un autre encodage est refusé à sa ligne ;
+  un caractère nul fait refuser le fichier.
 """
 
 from pathlib import Path

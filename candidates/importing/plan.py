@@ -10,7 +10,7 @@ from django.db.models.functions import Lower
 from blocks.models import Bloc, CertificationVersion
 
 from ..models import Candidate
-from .readers import Unreadable, is_blank, read_records
+from .readers import Unreadable, number, read_records
 from .rows import (
     ALREADY_ENROLLED,
     CREATE,
@@ -25,6 +25,9 @@ from .rows import (
 )
 
 NO_CANDIDATE = "le fichier ne contient aucun candidat"
+
+# The problems shown for one file: the first ones by line, then their count.
+MAX_PROBLEMS = 100
 
 # SQLite refuses more than 999 parameters in one query.
 QUERY_CHUNK = 500
@@ -128,7 +131,6 @@ def plan_import(cohort, filename, content):
         records = read_records(filename, content)
     except Unreadable as error:
         return ImportPlan(problems=[RowProblem(0, str(error))])
-    records = [(line, cells) for line, cells in records if not is_blank(cells)]
     if not records:
         return ImportPlan(problems=[RowProblem(0, NO_CANDIDATE)])
     (header_line, header), body = records[0], records[1:]
@@ -152,4 +154,21 @@ def plan_import(cohort, filename, content):
     problems += _match_existing(cohort, rows)
     problems.sort(key=lambda problem: problem.line)
     bad_lines = {problem.line for problem in problems}
-    return ImportPlan(rows=[row for row in rows if row.line not in bad_lines], problems=problems)
+    return ImportPlan(
+        rows=[row for row in rows if row.line not in bad_lines], problems=_capped(problems)
+    )
+
+
+def _capped(problems):
+    """The first MAX_PROBLEMS problems, then one line counting the others."""
+    if len(problems) <= MAX_PROBLEMS:
+        return problems
+    others = len(problems) - MAX_PROBLEMS
+    return [
+        *problems[:MAX_PROBLEMS],
+        RowProblem(
+            0,
+            f"… et {number(others)} autre{'s' if others > 1 else ''} "
+            f"problème{'s' if others > 1 else ''} : corrigez d'abord ceux-ci",
+        ),
+    ]

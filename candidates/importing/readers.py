@@ -1,34 +1,128 @@
 """The bytes of an import file as lines of cells: a .csv file (UTF-8 or
-Windows-1252, `;` or `,`) or the first sheet of a .xlsx workbook."""
+Windows-1252, `;` or `,`) or the first sheet of a .xlsx workbook.
 
+Both are read as a stream and within limits, so that a hostile or mistaken
+file (a workbook declaring a million rows, a sheet thousands of columns wide, a
+compressed "bomb") is refused in a moment, in bounded memory:
+
+- at most ``MAX_ROWS`` candidate rows (non-blank lines after the header);
+- at most ``MAX_LINES`` lines read in all, blank lines included;
+- at most ``MAX_COLUMNS`` columns: a value further right refuses the file;
+- a .xlsx whose parts would exceed ``MAX_XLSX_UNCOMPRESSED`` bytes once
+  decompressed is refused before it is opened;
+- a NUL character anywhere refuses the file (PostgreSQL cannot store one).
+"""
+
+import codecs
 import csv
 import io
+import re
+import zipfile
 from pathlib import PurePath
 
 from openpyxl import load_workbook
 
 UNSUPPORTED_FORMAT = "format non pris en charge : utilisez un fichier .csv ou .xlsx"
 
+MAX_ROWS = 5000
+MAX_LINES = 20000
+MAX_COLUMNS = 50
+MAX_XLSX_UNCOMPRESSED = 50 * 1024 * 1024
+# The csv module's own limit of a cell's length (131 072 characters by default).
+MAX_CELL_CHARS = csv.field_size_limit()
+
+# A well-formed UTF-8 sequence of two to four bytes (an accented letter...).
+UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+
 
 class Unreadable(Exception):
     """The file cannot be read at all; its message is the problem to show."""
 
 
+def number(value):
+    """5000 as « 5 000 » (a narrow no-break space between thousands)."""
+    return f"{value:,}".replace(",", "\u202f")
+
+
+TOO_MANY_ROWS = (
+    f"le fichier compte plus de {number(MAX_ROWS)} lignes de candidats : "
+    "importez la promotion en plusieurs fichiers"
+)
+TOO_MANY_LINES = (
+    f"le fichier compte plus de {number(MAX_LINES)} lignes, lignes vides comprises : "
+    "supprimez les lignes vides ou importez la promotion en plusieurs fichiers"
+)
+NUL_CHARACTER = "caractère nul (code 0) dans le fichier"
+
+
 def read_records(filename, content):
-    """[(line, cells)] of the whole file, blank lines included."""
+    """[(line, cells)] of the file's non-blank lines, within the limits above;
+    Unreadable (a French message) beyond them."""
     extension = PurePath(filename or "").suffix.lower()
     if extension == ".csv":
-        return _csv_records(content)
+        return _within_limits(_csv_lines(content))
     if extension == ".xlsx":
         return _xlsx_records(content)
     raise Unreadable(UNSUPPORTED_FORMAT)
 
 
+def _within_limits(lines):
+    """The non-blank (line, cells) of `lines`, read only as far as the limits allow."""
+    records = []
+    for line, cells in lines:
+        if line > MAX_LINES:
+            raise Unreadable(TOO_MANY_LINES)
+        if is_blank(cells):
+            continue
+        if _last_filled(cells) > MAX_COLUMNS:
+            raise Unreadable(
+                f"ligne {line} : plus de {MAX_COLUMNS} colonnes remplies ; "
+                "ne gardez que les colonnes de l'import"
+            )
+        if any(isinstance(cell, str) and "\x00" in cell for cell in cells):
+            raise Unreadable(f"ligne {line} : {NUL_CHARACTER}")
+        records.append((line, list(cells[:MAX_COLUMNS])))
+        if len(records) > MAX_ROWS + 1:  # the header and MAX_ROWS candidates
+            raise Unreadable(TOO_MANY_ROWS)
+    return records
+
+
+def _last_filled(cells):
+    """The position (from 1) of the last non-empty cell; 0 if none."""
+    for position in range(len(cells), 0, -1):
+        if cell_text(cells[position - 1]) != "":
+            return position
+    return 0
+
+
+# --- CSV ------------------------------------------------------------------------
+
+
 def _decode(content):
+    """The text of a CSV file: UTF-8 (strictly), or else Windows-1252 if no
+    part of it is UTF-8. A UTF-8 file with one stray byte (a cell pasted from
+    an old file) is refused at that byte's line rather than imported garbled."""
+    if b"\x00" in content:
+        line = content.count(b"\n", 0, content.index(b"\x00")) + 1
+        raise Unreadable(
+            f"ligne {line} : {NUL_CHARACTER} ; enregistrez le fichier en « CSV UTF-8 » "
+            "(l'UTF-16 n'est pas pris en charge)"
+        )
+    has_bom = content.startswith(codecs.BOM_UTF8)
+    body = content[len(codecs.BOM_UTF8) :] if has_bom else content
     try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
+        return body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        bad = error.start
+    if has_bom or UTF8_MULTIBYTE.search(body):
+        line = body.count(b"\n", 0, bad) + 1
+        raise Unreadable(
+            f"ligne {line} : caractère invalide en UTF-8 (octet 0x{body[bad]:02X}), "
+            "alors que le reste du fichier est en UTF-8 ; corrigez cette ligne ou "
+            "enregistrez de nouveau le fichier en « CSV UTF-8 »"
+        )
     try:
         return content.decode("cp1252")
     except UnicodeDecodeError:
@@ -37,31 +131,58 @@ def _decode(content):
         ) from None
 
 
-def _csv_records(content):
+def _csv_lines(content):
+    """(line, cells) of each record of the CSV file, as read."""
     text = _decode(content)
     header = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = ";" if header.count(";") >= header.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    records = []
     line = 1
     try:
         for cells in reader:
-            records.append((line, cells))
+            yield line, cells
             # A quoted cell may span several lines: the next record starts after it.
             line = reader.line_num + 1
     except csv.Error as error:
-        raise Unreadable(f"fichier CSV illisible à la ligne {line} : {error}") from None
-    return records
+        if "field larger than field limit" in str(error):
+            reason = (
+                f"une cellule dépasse {number(MAX_CELL_CHARS)} caractères "
+                '(un guillemet « " » ouvert et jamais fermé ?)'
+            )
+        else:
+            reason = 'ligne mal formée (guillemets « " » mal placés ?)'
+        raise Unreadable(f"fichier CSV illisible à la ligne {line} : {reason}") from None
+
+
+# --- XLSX -----------------------------------------------------------------------
 
 
 def _xlsx_records(content):
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise Unreadable("fichier .xlsx illisible : est-ce bien un classeur Excel ?") from None
+    if unpacked > MAX_XLSX_UNCOMPRESSED:
+        raise Unreadable(
+            f"classeur trop volumineux une fois décompressé (plus de "
+            f"{MAX_XLSX_UNCOMPRESSED // (1024 * 1024)} Mo) : enregistrez la liste "
+            "des candidats seule dans un nouveau classeur"
+        )
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:  # a damaged workbook fails in many ways inside openpyxl
         raise Unreadable("fichier .xlsx illisible : est-ce bien un classeur Excel ?") from None
     try:
         sheet = workbook.worksheets[0]
-        return list(enumerate((list(row) for row in sheet.iter_rows(values_only=True)), start=1))
+        # The sheet's declared size is not trusted: rows are read one by one as
+        # far as the limits, each cut one column beyond the widest allowed.
+        rows = sheet.iter_rows(max_col=MAX_COLUMNS + 1, values_only=True)
+        return _within_limits(enumerate(rows, start=1))
+    except Unreadable:
+        raise
+    except Exception:
+        raise Unreadable("fichier .xlsx illisible : est-ce bien un classeur Excel ?") from None
     finally:
         workbook.close()
 

@@ -5,6 +5,7 @@ postgres://postgres@127.0.0.1:5432/certif) switches to PostgreSQL. The modules
 beside this one (development, test, production) start from it.
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -21,8 +22,8 @@ def env_flag(name, default=False):
 
 
 DEBUG = env_flag("DJANGO_DEBUG")
-# The fallback is for development and tests only: `manage.py check --deploy`
-# flags it (security.W009), and production sets DJANGO_SECRET_KEY.
+# The fallback is for development and tests only: production.py refuses to
+# start without DJANGO_SECRET_KEY.
 SECRET_KEY = os.environ.get(
     "DJANGO_SECRET_KEY", "django-insecure-dev-only-key-never-use-in-production"
 )
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "crispy_forms",
     "crispy_bootstrap5",
     "bootstrap",
@@ -54,13 +56,23 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files from the application itself, compressed and cached for
+    # a year when their names carry a hash (production's storage).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A NUL character in a path, query string or form field: 404 or 400, in
+    # French, before any view (PostgreSQL refuses NUL in text).
+    "core.middleware.RejectNulMiddleware",
+    # After authentication: its 429 page shows the navigation of the user.
+    "core.ratelimit.PublicRateLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: answers the lockout page after a refused login.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "certification.urls"
@@ -96,6 +108,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a locked-out username+address pair before
+# the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -109,7 +127,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where `collectstatic` gathers the static files that WhiteNoise serves.
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media"))
 
@@ -119,9 +138,66 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 EMAIL_BACKEND = os.environ.get(
     "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
 )
+# The SMTP server, when DJANGO_EMAIL_BACKEND is
+# django.core.mail.backends.smtp.EmailBackend.
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", 25))
+EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_flag("DJANGO_EMAIL_USE_TLS")
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "DJANGO_DEFAULT_FROM_EMAIL", "Certification CEFPF <certification@localhost>"
+)
 
-SESSION_COOKIE_SECURE = env_flag("DJANGO_SECURE_COOKIES")
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# Sessions end after DJANGO_SESSION_AGE seconds without a request: the
+# session is saved (its expiry pushed back) on every request, so the age is
+# an idle timeout: a trainer who leaves a shared computer is logged out.
+SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_SESSION_AGE", 2 * 60 * 60))
+SESSION_SAVE_EVERY_REQUEST = True
+
+# The counters of the rate limit of the public pages (core/ratelimit.py):
+# local memory by default (one process); with REDIS_URL, shared by every
+# process and machine.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# Behind a reverse proxy, the client's address is the last one the proxy
+# added to X-Forwarded-For (REMOTE_ADDR is the proxy's own).
+BEHIND_PROXY = env_flag("DJANGO_BEHIND_HTTPS_PROXY")
+
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords
+# for one username from one address, that pair waits AXES_COOLOFF_TIME.
+# Attempts and lockouts are listed in the administration (Axes section).
+AXES_FAILURE_LIMIT = int(os.environ.get("DJANGO_LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = datetime.timedelta(
+    minutes=int(os.environ.get("DJANGO_LOGIN_COOLOFF_MINUTES", 15))
+)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "core.ratelimit.client_ip"
+AXES_RESET_ON_SUCCESS = True
+# Every failure kept (administration: "échecs de connexion"), even after the
+# attempt counter was reset by a success or an office action.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# The wait announced on the lockout page is not stretched by more attempts.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_VERBOSE = False
+
+# Public certificate verification (/verifier/): requests allowed per address
+# and per minute before a 429 page.
+VERIFY_RATE_LIMIT = int(os.environ.get("DJANGO_VERIFY_RATE_LIMIT", 30))
+RATE_LIMITED_PATHS = ["/verifier/"]
 
 # Certificates are generated in background tasks: inline by default (one
 # machine), or queued in the database and run by `manage.py db_worker` with

@@ -1,5 +1,71 @@
-"""A production server (gunicorn through wsgi.py): debug pages always off."""
+"""A production server (gunicorn through wsgi.py): debug pages always off,
+HTTPS enforced unless DJANGO_SECURE=0, every secret from the environment.
+
+`DJANGO_SETTINGS_MODULE=certification.settings.production manage.py check
+--deploy` reports nothing with the environment documented in the README
+(section Configuration)."""
+
+import os
+
+from django.core.exceptions import ImproperlyConfigured
+from whitenoise.compress import Compressor
 
 from .base import *  # noqa: F403
+from .base import BEHIND_PROXY, env_flag
 
 DEBUG = False
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "").strip()
+if not SECRET_KEY:
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY manque : la production refuse de démarrer sans clé secrète. "
+        "Générez-en une (python -c 'from django.core.management.utils import "
+        "get_random_secret_key; print(get_random_secret_key())') et passez-la dans "
+        "la variable d'environnement DJANGO_SECRET_KEY."
+    )
+
+CSRF_TRUSTED_ORIGINS = [
+    origin.strip()
+    for origin in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",")
+    if origin.strip()
+]
+
+# The TLS reverse proxy tells Django the request came over HTTPS.
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# HTTPS everywhere: redirect, cookies sent only over HTTPS, HSTS. All on, or
+# all off together with DJANGO_SECURE=0 (a plain-HTTP trial on 127.0.0.1).
+SECURE = env_flag("DJANGO_SECURE", default=True)
+SECURE_SSL_REDIRECT = SECURE
+SESSION_COOKIE_SECURE = SECURE
+CSRF_COOKIE_SECURE = SECURE
+SECURE_HSTS_SECONDS = (
+    int(os.environ.get("DJANGO_HSTS_SECONDS", 365 * 24 * 60 * 60)) if SECURE else 0
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_flag("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env_flag("DJANGO_HSTS_PRELOAD")
+if not SECURE_HSTS_PRELOAD:
+    # Asking browsers to preload the domain is the domain owner's decision
+    # (hstspreload.org), not a default: its warning is expected when it is off.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# Static files: compressed, with a hash in their names, cached for a year;
+# `manage.py collectstatic` fills STATIC_ROOT before the server starts.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# Source maps are large and read only by developer tools: compressing them makes
+# `collectstatic` several times slower for nothing.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "map")
+
+# Errors (and their tracebacks) to the standard error stream: systemd's
+# journal keeps them (journalctl -u certification-web).
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}

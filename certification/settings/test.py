@@ -8,3 +8,12 @@ DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# Static files found where they live, without collectstatic (WhiteNoise).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+# The suite logs in with Client.login/force_login, which pass no request to
+# django-axes; the throttling tests turn it on with override_settings.
+AXES_ENABLED = False
+# The public rate limit is tested on its own (core/tests/test_ratelimit.py);
+# elsewhere the suite would hit it from its one address.
+VERIFY_RATE_LIMIT = 0

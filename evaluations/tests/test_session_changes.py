@@ -328,7 +328,7 @@ def test_an_unknown_status_is_refused_in_french(login, admin_user, written_sessi
     client = login(admin_user)
     response = client.post(
         reverse("evaluations:session_status", args=[written_session.pk]),
-        {"status": "nimporte\x00quoi"},
+        {"status": "nimporte-quoi"},
         follow=True,
     )
     assert "Ce statut de session n'existe pas." in html.unescape(response.content.decode())

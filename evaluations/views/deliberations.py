@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from blocks.models import Bloc
 from candidates.models import Enrolment
 from core import roles
-from core.forms import ReasonForm
+from core.forms import ReasonForm, id_from
 from core.roles import ADMIN, JURY_MEMBER, role_required
 from core.views import report_refusal
 
@@ -144,9 +144,7 @@ def deliberation_decide(request, pk):
     """Save one candidate's row: every bloc to decide at once."""
     deliberation = get_deliberation_for_user(request.user, pk)
     raw = request.POST.get("enrolment", "")
-    enrolment = get_object_or_404(
-        Enrolment, pk=int(raw) if raw.isdigit() else 0, cohort=deliberation.cohort
-    )
+    enrolment = get_object_or_404(Enrolment, pk=id_from(raw), cohort=deliberation.cohort)
     rows = standings.shown_table(deliberation, only=enrolment)["rows"]
     if not rows:
         raise Http404("Ce candidat n'est pas délibéré ici.")
@@ -179,7 +177,7 @@ def deliberation_adopt(request, pk):
     if raw:
         bloc = get_object_or_404(
             Bloc,
-            pk=int(raw) if raw.isdigit() else 0,
+            pk=id_from(raw),
             certification_version=deliberation.jury.certification_version,
         )
     try:

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from core import roles
-from core.forms import ReasonForm
+from core.forms import ReasonForm, id_from
 from core.roles import ADMIN, JURY_MEMBER, TRAINER, role_required
 from core.views import add_errors, form_page, report_refusal
 
@@ -77,8 +77,7 @@ def session_list(request):
         .select_related("modality__bloc", "cohort")
         .annotate(candidate_count=Count("assessments", distinct=True))
     )
-    cohort = request.GET.get("promotion", "")
-    if cohort.isdigit():
+    if cohort := id_from(request.GET.get("promotion")):
         sessions = sessions.filter(cohort=cohort)
     return render(request, "evaluations/session_list.html", {"sessions": sessions})
 

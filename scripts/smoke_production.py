@@ -1,0 +1,512 @@
+"""Smoke test of the production run: gunicorn serving the platform with the
+production settings and `manage.py db_worker` running its background tasks, on
+a fresh PostgreSQL database, exercised through HTTP only.
+
+    .venv/bin/python scripts/smoke_production.py
+
+What it does, as an administrator would (README, « Mise en production »):
+
+1. drops and creates the database `certif_smoke` (SMOKE_DATABASE_URL to
+   change it), migrates it with the production settings, loads the demo data
+   (seed_demo refuses outside DEBUG: it alone runs with the development
+   settings, against the same database), collects the static files (without
+   their compression, see collect_static);
+2. starts gunicorn (2 workers, a free port on 127.0.0.1) and a db_worker, both
+   with the production settings and the database task backend;
+3. through HTTP: signs in as the trainer and saves a score in a grid of an
+   open session (the autosave's fetch post, with its revision); signs in as
+   the office admin and starts the printing of the certificates a published PV
+   makes due; the job is completed by the worker, not inline (the task's row
+   in the database queue names the worker that ran it); opens the public
+   verification page of a printed certificate; fetches the CSS.
+
+It stops both processes in every case, prints their logs on failure, and
+exits non-zero on any failure.
+"""
+
+import http.cookiejar
+import io
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.error
+import urllib.parse
+import urllib.request
+import zipfile
+from html import unescape
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+DATABASE_URL = os.environ.get(
+    "SMOKE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/certif_smoke"
+)
+DEMO_PASSWORD = "demo1234"  # portal/management/commands/seed_demo.py
+TIMEOUT = 10  # seconds, each HTTP request
+JOB_DEADLINE = 40  # seconds for the worker to print the certificates
+
+
+class SmokeFailure(Exception):
+    pass
+
+
+STARTED = time.monotonic()
+
+
+def step(message):
+    print(f"-- {time.monotonic() - STARTED:5.1f} s  {message}", flush=True)
+
+
+def check(condition, message):
+    if not condition:
+        raise SmokeFailure(message)
+
+
+# --- The database -----------------------------------------------------------------
+
+
+def recreate_database(url):
+    """Drop and create the database of `url`, through the server's `postgres` database."""
+    import psycopg2
+    from psycopg2 import sql
+
+    parts = urllib.parse.urlsplit(url)
+    name = parts.path.lstrip("/")
+    check(name, f"Pas de nom de base dans {url}")
+    connection = psycopg2.connect(
+        host=parts.hostname or "127.0.0.1",
+        port=parts.port or 5432,
+        user=urllib.parse.unquote(parts.username or "postgres"),
+        password=urllib.parse.unquote(parts.password) if parts.password else None,
+        dbname="postgres",
+    )
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    finally:
+        connection.close()
+
+
+def query(url, statement, params=()):
+    import psycopg2
+
+    connection = psycopg2.connect(url)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
+            return cursor.fetchall()
+    finally:
+        connection.close()
+
+
+# --- The processes ----------------------------------------------------------------
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def production_env(workdir, port):
+    """The environment of deploy/certification.env.example, for plain HTTP on 127.0.0.1."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL", "PUBLIC_BASE_URL"))
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="certification.settings.production",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        DJANGO_ALLOWED_HOSTS="127.0.0.1",
+        DJANGO_CSRF_TRUSTED_ORIGINS=f"http://127.0.0.1:{port}",
+        DJANGO_SECURE="0",  # plain HTTP on 127.0.0.1: no HTTPS redirect, no secure cookies
+        DATABASE_URL=DATABASE_URL,
+        DJANGO_TASKS_BACKEND="django_tasks_db.DatabaseBackend",
+        PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
+        DJANGO_MEDIA_ROOT=str(workdir / "media"),
+        DJANGO_STATIC_ROOT=str(workdir / "static"),
+        DJANGO_EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def manage(env, *args):
+    result = subprocess.run(
+        [PYTHON, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode:
+        raise SmokeFailure(
+            f"manage.py {' '.join(args)} a échoué ({result.returncode}) :\n"
+            f"{result.stdout}\n{result.stderr}"
+        )
+    return result.stdout
+
+
+def collect_static(env, workdir):
+    """`collectstatic` as in production, but with the manifest storage that the
+    production storage extends, without its gzip and brotli compression: that
+    takes 40 s and changes nothing the web process reads (the same hashed
+    names, the same staticfiles.json); WhiteNoise then serves the files
+    uncompressed."""
+    (workdir / "smoke_static_settings.py").write_text(
+        "from certification.settings.production import *  # noqa: F403\n"
+        "STORAGES = {**STORAGES, 'staticfiles': {'BACKEND': "  # noqa: F405
+        "'django.contrib.staticfiles.storage.ManifestStaticFilesStorage'}}\n"
+    )
+    manage(
+        {
+            **env,
+            "DJANGO_SETTINGS_MODULE": "smoke_static_settings",
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(workdir), env.get("PYTHONPATH")])),
+        },
+        "collectstatic",
+        "--noinput",
+    )
+
+
+class Process:
+    """A background process whose output goes to a log file."""
+
+    def __init__(self, name, args, env, log):
+        self.name = name
+        self.log = log
+        self.output = open(log, "w")  # noqa: SIM115 (closed in stop())
+        self.popen = subprocess.Popen(
+            args,
+            cwd=BASE_DIR,
+            env=env,
+            stdout=self.output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def alive(self):
+        return self.popen.poll() is None
+
+    def text(self):
+        if not self.output.closed:
+            self.output.flush()
+        return Path(self.log).read_text(errors="replace")
+
+    def stop(self):
+        if self.alive():
+            os.killpg(self.popen.pid, signal.SIGTERM)
+            try:
+                self.popen.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+                self.popen.wait()
+        self.output.close()
+
+
+# --- HTTP -------------------------------------------------------------------------
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+class Browser:
+    """One visitor: a cookie jar, and Django's CSRF token taken from the pages."""
+
+    def __init__(self, base):
+        self.base = base
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
+
+    def request(self, path, data=None, headers=None, expect=200):
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        request = urllib.request.Request(self.base + path, data=body, headers=headers or {})
+        try:
+            response = self.opener.open(request, timeout=TIMEOUT)
+        except urllib.error.HTTPError as error:
+            response = error
+        content = response.read()
+        final = urllib.parse.urlsplit(response.geturl()).path
+        check(
+            response.status == expect,
+            f"{'POST' if data is not None else 'GET'} {path} -> {response.status} {final} "
+            f"(attendu {expect}) :\n{content[:2000].decode(errors='replace')}",
+        )
+        return final, content
+
+    def get(self, path, expect=200):
+        final, content = self.request(path, expect=expect)
+        return final, content.decode()
+
+    def csrf_token(self):
+        for cookie in self.cookies:
+            if cookie.name == "csrftoken":
+                return cookie.value
+        raise SmokeFailure("Pas de cookie csrftoken")
+
+    def post(self, path, data, headers=None, expect=200):
+        data = {"csrfmiddlewaretoken": self.csrf_token(), **data}
+        final, content = self.request(
+            path, data, headers={"Referer": self.base + path, **(headers or {})}, expect=expect
+        )
+        return final, content
+
+    def sign_in(self, username):
+        final, page = self.get("/connexion/")
+        check('name="csrfmiddlewaretoken"' in page, "La page de connexion n'a pas de jeton CSRF")
+        final, page = self.post("/connexion/", {"username": username, "password": DEMO_PASSWORD})
+        check(final != "/connexion/", f"{username} n'est pas connecté (resté sur {final})")
+        return page.decode()
+
+
+def links(page, pattern):
+    return list(dict.fromkeys(re.findall(pattern, page)))
+
+
+# --- The journey ------------------------------------------------------------------
+
+
+def save_a_grid(base):
+    """The trainer opens a grid of an open session they assess and saves a score
+    as the page's autosave does (fetch post with the revision)."""
+    trainer = Browser(base)
+    trainer.sign_in("formateur")
+    _, sessions = trainer.get("/sessions/")
+    for session_path in links(sessions, r'href="(/sessions/\d+/)"'):
+        _, session = trainer.get(session_path)
+        if "Ouverte à la notation" not in session:
+            continue
+        for grid_path in links(session, r'href="(/evaluations/\d+/grille/)"'):
+            _, grid = trainer.get(grid_path)
+            if 'name="submit"' not in grid:
+                continue
+            revision = re.search(r'name="revision" value="(\d+)"', grid)
+            radios = re.findall(r'<input[^>]*name="(value_\d+)"[^>]*value="(\d+)"([^>]*)>', grid)
+            if not revision or not radios:
+                continue
+            # A level of the first criterion other than the one already chosen.
+            field = radios[0][0]
+            level = max(
+                int(value)
+                for name, value, rest in radios
+                if name == field and "checked" not in rest
+            )
+            _, answer = trainer.post(
+                grid_path,
+                {"revision": revision.group(1), field: str(level)},
+                headers={"X-Requested-With": "fetch"},
+            )
+            saved = json.loads(answer)
+            check(
+                saved.get("revision") == int(revision.group(1)) + 1,
+                f"Révision inattendue après l'enregistrement : {saved}",
+            )
+            _, grid = trainer.get(grid_path)
+            check(
+                re.search(rf'name="{field}"[^>]*value="{level}"[^>]*checked', grid),
+                f"La note enregistrée n'apparaît pas dans la grille {grid_path}",
+            )
+            return f"{grid_path} ({field} = {level}, révision {saved['revision']})"
+    raise SmokeFailure("Aucune grille à noter pour le formateur dans une session ouverte")
+
+
+def print_certificates(base, env, worker):
+    """The office starts a print job; the worker, not the web process, runs it."""
+    office = Browser(base)
+    office.sign_in("admin")
+    _, page = office.get("/certificats/")
+    form = re.search(r'action="/certificats/impression/".*?</form>', page, re.S)
+    check(form, "Pas de formulaire d'impression sur /certificats/")
+    options = re.findall(r'<option value="(\d+)"', form.group(0))
+    check(options, "Aucun procès-verbal à imprimer")
+    job_path, job_page = office.post("/certificats/impression/", {"deliberation": options[0]})
+    job_page = job_page.decode()
+    check(
+        re.fullmatch(r"/certificats/impression/\d+/", job_path),
+        f"La demande d'impression n'a pas mené à la tâche (arrivé sur {job_path})",
+    )
+    first_status = re.search(r"<p>([^<·]+?) ·", job_page)
+    first_status = first_status.group(1).strip() if first_status else "?"
+    deadline = time.monotonic() + JOB_DEADLINE
+    while "Terminé" not in job_page:
+        check("Échec" not in job_page, f"L'impression a échoué :\n{job_page}")
+        check(worker.alive(), "Le db_worker s'est arrêté")
+        check(time.monotonic() < deadline, f"Impression non terminée en {JOB_DEADLINE} s")
+        time.sleep(0.5)
+        _, job_page = office.get(job_path)
+    # Not inline: the task went through the database queue and a worker ran it.
+    rows = query(
+        env["DATABASE_URL"],
+        "SELECT status, worker_ids FROM django_tasks_database_dbtaskresult WHERE task_path = %s",
+        ("certification.printing.print_certificates",),
+    )
+    check(len(rows) == 1, f"Tâches d'impression dans la file : {rows}")
+    status, worker_ids = rows[0]
+    check(
+        status == "SUCCESSFUL" and worker_ids,
+        f"La tâche n'a pas été exécutée par un worker : {rows}",
+    )
+    check(
+        re.search(
+            r"path=certification\.printing\.print_certificates state=SUCCESSFUL", worker.text()
+        ),
+        "Le journal du db_worker ne montre pas l'impression",
+    )
+    _, archive = office.request(job_path + "fichier.zip")
+    with zipfile.ZipFile(io.BytesIO(archive)) as bundle:
+        numbers = [name.removesuffix(".pdf") for name in bundle.namelist()]
+    check(numbers, "L'archive de l'impression est vide")
+    _, merged = office.request(job_path + "fichier.pdf")
+    check(merged.startswith(b"%PDF"), "Le PDF de l'impression n'est pas un PDF")
+    _, detail = office.get(f"/certificats/{urllib.parse.quote(numbers[0])}/")
+    verification = re.search(r'href="([^"]*/verifier/[^"/]+/)"', detail)
+    check(verification, f"Pas de lien de vérification sur la page du certificat {numbers[0]}")
+    return (
+        job_path,
+        first_status,
+        len(numbers),
+        worker_ids,
+        numbers[0],
+        urllib.parse.urlsplit(unescape(verification.group(1))).path,
+    )
+
+
+def verify_publicly(base, path, number):
+    visitor = Browser(base)
+    _, page = visitor.get(path)
+    check("Certificat valide" in page, f"La page {path} ne dit pas le certificat valide")
+    check(number in page, f"La page {path} ne cite pas le numéro {number}")
+
+
+def static_css(base):
+    visitor = Browser(base)
+    _, page = visitor.get("/connexion/")
+    sheets = re.findall(r'<link[^>]+rel="stylesheet"[^>]+href="([^"]+)"', page)
+    sheets += re.findall(r'<link[^>]+href="([^"]+\.css)"', page)
+    check(sheets, "La page de connexion n'a pas de feuille de style")
+    for sheet in dict.fromkeys(sheets):
+        visitor.request(unescape(sheet))
+    return len(set(sheets))
+
+
+def wait_until_up(base, web):
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        check(web.alive(), "gunicorn s'est arrêté au démarrage")
+        try:
+            with urllib.request.urlopen(base + "/connexion/", timeout=TIMEOUT):
+                return
+        except OSError:  # refused while gunicorn binds, or its first answer is slow
+            time.sleep(0.2)
+    raise SmokeFailure("gunicorn ne répond pas après 20 s")
+
+
+def main():
+    started = time.monotonic()
+    workdir = Path(tempfile.mkdtemp(prefix="certif-smoke-"))
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = production_env(workdir, port)
+    processes = []
+    ok = False
+    try:
+        step(f"base neuve {DATABASE_URL}")
+        recreate_database(DATABASE_URL)
+        step("migrate (réglages de production)")
+        manage(env, "migrate", "--noinput")
+        step("seed_demo (réglages de développement, même base)")
+        manage(
+            {
+                **env,
+                "DJANGO_SETTINGS_MODULE": "certification.settings.development",
+                "DJANGO_DEBUG": "1",
+            },
+            "seed_demo",
+        )
+        step("collectstatic (sans compression)")
+        collect_static(env, workdir)
+
+        step(f"gunicorn (2 workers) sur {base} et db_worker")
+        web = Process(
+            "gunicorn",
+            [
+                PYTHON,
+                "-m",
+                "gunicorn",
+                "certification.wsgi:application",
+                "--workers",
+                "2",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--access-logfile",
+                "-",
+                "--timeout",
+                "30",
+                "--no-control-socket",
+            ],
+            env,
+            workdir / "gunicorn.log",
+        )
+        processes.append(web)
+        worker = Process(
+            "db_worker",
+            [PYTHON, "manage.py", "db_worker", "--interval", "0.5", "--no-startup-delay"],
+            env,
+            workdir / "db_worker.log",
+        )
+        processes.append(worker)
+        wait_until_up(base, web)
+
+        step("formateur : connexion, note enregistrée dans une grille")
+        print(f"   grille {save_a_grid(base)}")
+        step("admin : connexion, impression des certificats dus")
+        job, first_status, count, worker_ids, number, verify_path = print_certificates(
+            base, env, worker
+        )
+        print(
+            f"   {job} : « {first_status} » après la demande, {count} certificat(s) "
+            f"imprimé(s) par le worker {worker_ids[0]}"
+        )
+        step(f"public : {verify_path}")
+        verify_publicly(base, verify_path, number)
+        step("fichiers statiques")
+        print(f"   {static_css(base)} feuille(s) de style servie(s)")
+        check(web.alive() and worker.alive(), "Un processus s'est arrêté pendant le test")
+        ok = True
+    except SmokeFailure as failure:
+        print(f"ÉCHEC : {failure}", file=sys.stderr)
+    except Exception:
+        traceback.print_exc()
+    finally:
+        for process in processes:
+            process.stop()
+        if not ok:
+            for process in processes:
+                print(f"\n===== journal de {process.name} =====\n{process.text()}", file=sys.stderr)
+        shutil.rmtree(workdir, ignore_errors=True)
+    elapsed = time.monotonic() - started
+    if ok:
+        print(f"Test de production réussi en {elapsed:.1f} s.")
+        return 0
+    print(f"Test de production en échec après {elapsed:.1f} s.", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
