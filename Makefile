@@ -17,7 +17,10 @@ test-deps: $(PY)
 	$(PY) -m pip install -q -r requirements-test.txt
 
 # Serve the platform on http://127.0.0.1:8000 with the referential and demo data.
+# First the system libraries the PDFs need (installed with apt as root, else
+# the command to run is printed and make stops).
 run: deps
+	$(PY) scripts/check_system.py
 	$(DEV) $(PY) manage.py migrate --noinput
 	$(DEV) $(PY) manage.py seed_demo
 	$(DEV) $(PY) manage.py runserver 127.0.0.1:8000

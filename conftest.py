@@ -1,11 +1,13 @@
 """The shared test world: the referential, and one person of each kind."""
 
+import contextlib
 import datetime
 import json
 import os
 import shutil
 
 import pytest
+from django.db import connection
 
 from blocks.export import SHIPPED_FILE
 from blocks.models import CertificationVersion
@@ -76,11 +78,68 @@ def referential(db):
     return shipped or load_referential(SHIPPED_FILE.read_text(encoding="utf-8")).version
 
 
+@contextlib.contextmanager
+def audit_log_writable():
+    """Lift the triggers that refuse to rewrite the audit log (core migration
+    0006) inside the current transaction: for tests only, which then roll
+    the change back with everything else."""
+    table = AuditEvent._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+            yield
+            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+        else:
+            statements = sqlite_triggers(cursor, table)
+            for name, _ in statements:
+                cursor.execute(f'DROP TRIGGER "{name}"')
+            yield
+            for _, sql in statements:
+                cursor.execute(sql)
+
+
+def sqlite_triggers(cursor, table):
+    cursor.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [table]
+    )
+    return cursor.fetchall()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sqlite_flush_empties_the_audit_log():
+    """Between transactional tests Django empties every table: PostgreSQL
+    with TRUNCATE, which fires no row trigger, SQLite with DELETE, which the
+    audit log's trigger refuses. On SQLite the flush drops the triggers,
+    deletes, and creates them again, in one transaction."""
+    from django.db.backends.sqlite3.base import DatabaseWrapper
+
+    operations = DatabaseWrapper.ops_class
+    original = operations.sql_flush
+    table = AuditEvent._meta.db_table
+
+    def sql_flush(self, style, tables, **kwargs):
+        statements = original(self, style, tables, **kwargs)
+        if table not in tables:
+            return statements
+        with self.connection.cursor() as cursor:
+            triggers = sqlite_triggers(cursor, table)
+        return [
+            *(f'DROP TRIGGER "{name}"' for name, _ in triggers),
+            *statements,
+            *(sql for _, sql in triggers),
+        ]
+
+    operations.sql_flush = sql_flush
+    yield
+    operations.sql_flush = original
+
+
 @pytest.fixture
 def empty_database(db):
     """For the few tests that start from nothing: the preloaded referential
     and its audit events are removed inside the test's transaction."""
-    AuditEvent.objects.all().delete()
+    with audit_log_writable():
+        AuditEvent.objects.all().delete()
     CertificationVersion.objects.all().delete()
 
 

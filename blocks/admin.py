@@ -4,6 +4,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
+from core.audit import record_event
+from core.models import Action
+
 from .export import MENTION_FIELDS
 from .models import (
     Activity,
@@ -34,25 +37,25 @@ class FrozenAwareMixin:
     def has_change_permission(self, request, obj=None):
         return not self.is_frozen(obj) and super().has_change_permission(request, obj)
 
-    def has_add_permission(self, request, obj=None):
-        if obj is not None and self.is_frozen(obj):
-            return False
-        return (
-            super().has_add_permission(request, obj)
-            if obj is not None
-            else super().has_add_permission(request)
-        )
-
     def has_delete_permission(self, request, obj=None):
         return not self.is_frozen(obj) and super().has_delete_permission(request, obj)
 
 
-class InlineOfVersion(FrozenAwareMixin):
+class FrozenAwareInline(FrozenAwareMixin):
+    """An inline's add permission receives the parent object (`None` on the
+    parent's add page), unlike a ModelAdmin's, which receives none: the
+    ModelAdmins keep Django's `has_add_permission(request)`."""
+
+    def has_add_permission(self, request, obj=None):
+        return not self.is_frozen(obj) and super().has_add_permission(request, obj)
+
+
+class InlineOfVersion(FrozenAwareInline):
     def version_of(self, obj):
         return obj
 
 
-class InlineOfStructure(FrozenAwareMixin):
+class InlineOfStructure(FrozenAwareInline):
     pass
 
 
@@ -87,6 +90,30 @@ class CertificationVersionAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return (obj is None or not obj.is_frozen) and super().has_delete_permission(request, obj)
 
+    def save_model(self, request, obj, form, change):
+        """The mentions printed on certificates, changed here, are audited
+        with their old and new values: they may change after activation."""
+        before = type(obj).objects.get(pk=obj.pk) if change else None
+        super().save_model(request, obj, form, change)
+        if before is None:
+            return
+        changes = [
+            {
+                "field": str(obj._meta.get_field(field).verbose_name),
+                "old": mention_value(getattr(before, field)),
+                "new": mention_value(getattr(obj, field)),
+            }
+            for field in MENTION_FIELDS
+            if getattr(before, field) != getattr(obj, field)
+        ]
+        if changes:
+            record_event(
+                actor=request.user,
+                action=Action.MENTIONS_CHANGED,
+                target=obj,
+                data={"changes": changes},
+            )
+
     @admin.action(description="Dupliquer en nouvelle version brouillon")
     def duplicate(self, request, queryset):
         for version in queryset:
@@ -95,7 +122,12 @@ class CertificationVersionAdmin(admin.ModelAdmin):
             while CertificationVersion.objects.filter(title=version.title, version=label).exists():
                 label = f"{version.version} (copie {suffix})"
                 suffix += 1
-            copy = duplicate_version(version, new_label=label, by=request.user)
+            try:
+                copy = duplicate_version(version, new_label=label, by=request.user)
+            except ValidationError as error:
+                for message in error.messages:
+                    self.message_user(request, f"{version} : {message}", messages.ERROR)
+                continue
             self.message_user(
                 request,
                 f"Version brouillon « {copy.version} » créée.",
@@ -119,6 +151,13 @@ class CertificationVersionAdmin(admin.ModelAdmin):
                     self.message_user(request, f"{version} : {message}", messages.ERROR)
             else:
                 self.message_user(request, f"{version} : version {done}.", messages.SUCCESS)
+
+
+def mention_value(value):
+    """A mention as the audit log keeps it: a date in the French way."""
+    if value is None:
+        return ""
+    return value.strftime("%d/%m/%Y") if hasattr(value, "strftime") else value
 
 
 class ActivityInline(InlineOfStructure, admin.StackedInline):
@@ -223,3 +262,14 @@ class CompetenceAdmin(FrozenAwareMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("bloc__certification_version")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # A new competence goes only into a draft version.
+        editable = CertificationVersion.objects.editable()
+        if db_field.name == "certification_version":
+            kwargs["queryset"] = editable
+        elif db_field.name == "bloc":
+            kwargs["queryset"] = Bloc.objects.filter(certification_version__in=editable)
+        elif db_field.name == "activity":
+            kwargs["queryset"] = Activity.objects.filter(certification_version__in=editable)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

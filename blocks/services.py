@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 
 from core.audit import Action, record_event
@@ -85,14 +85,23 @@ def duplicate_version(version, *, new_label, by):
     new_label = (new_label or "").strip()
     if not new_label:
         raise ValidationError("Indiquez le libellé de la nouvelle version.")
+    taken = f"La version « {new_label} » de « {version.title} » existe déjà."
     with transaction.atomic():
         if CertificationVersion.objects.filter(title=version.title, version=new_label).exists():
-            raise ValidationError(f"La version « {new_label} » de « {version.title} » existe déjà.")
+            raise ValidationError(taken)
         copy = CertificationVersion.objects.get(pk=version.pk)
         copy.pk = None
         copy.version = new_label
         copy.duplicated_from = version
-        _write_structure(copy, export_version(version))
+        canonical = export_version(version)
+        try:
+            with transaction.atomic():
+                _write_structure(copy, canonical)
+        except IntegrityError:
+            # The same label, taken by another duplication committed since the check.
+            if CertificationVersion.objects.filter(title=version.title, version=new_label).exists():
+                raise ValidationError(taken) from None
+            raise
         record_event(
             actor=by,
             action=Action.VERSION_DUPLICATED,

@@ -187,6 +187,20 @@ class Cohort(models.Model):
         return reverse("candidates:cohort", args=[self.pk])
 
 
+class EnrolmentQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Need to know: the office sees every enrolment; a trainer only those
+        of the cohorts they teach (not a shared candidate's enrolment, nor
+        withdrawal, elsewhere); a candidate their own."""
+        if roles.is_admin(user):
+            return self
+        if roles.has_role(user, roles.TRAINER):
+            return self.filter(cohort__in=Cohort.objects.visible_to(user))
+        if roles.has_role(user, roles.CANDIDATE):
+            return self.filter(candidate__user=user)
+        return self.none()
+
+
 class Enrolment(models.Model):
     class AccessRoute(models.TextChoices):
         INITIAL = "formation_initiale", "Formation initiale hors apprentissage"
@@ -219,6 +233,8 @@ class Enrolment(models.Model):
     withdrawn_at = models.DateTimeField("retiré le", null=True, blank=True)
     withdrawal_reason = models.TextField("motif du retrait", blank=True)
     created_at = models.DateTimeField("inscrit le", auto_now_add=True)
+
+    objects = EnrolmentQuerySet.as_manager()
 
     class Meta:
         verbose_name = "inscription"

@@ -236,7 +236,10 @@ def candidate_list(request):
             | Q(email__icontains=query)
         )
     candidates = candidates.prefetch_related(
-        Prefetch("enrolments", queryset=Enrolment.objects.select_related("cohort"))
+        Prefetch(
+            "enrolments",
+            queryset=Enrolment.objects.visible_to(request.user).select_related("cohort"),
+        )
     )
     return render(
         request,
@@ -257,9 +260,11 @@ def my_space(request):
 
 
 def _candidate_page(request, candidate):
-    enrolments = candidate.enrolments.select_related(
-        "cohort__certification_version"
-    ).prefetch_related("optional_blocs")
+    enrolments = (
+        candidate.enrolments.visible_to(request.user)
+        .select_related("cohort__certification_version")
+        .prefetch_related("optional_blocs")
+    )
     is_admin = roles.is_admin(request.user)
     history = (
         describe_events(AuditEvent.objects.for_object(candidate).select_related("actor")[:50])

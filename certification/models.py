@@ -144,6 +144,8 @@ class PrintJob(models.Model):
         DONE = "done", "Terminé"
         FAILED = "failed", "Échec"
 
+    ACTIVE = (Status.PENDING, Status.RUNNING)
+
     deliberation = models.ForeignKey(
         Deliberation, on_delete=models.PROTECT, related_name="print_jobs"
     )
@@ -160,11 +162,25 @@ class PrintJob(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField("demandé le", auto_now_add=True)
+    # The worker that runs the job claims an attempt (a resumed job is a new
+    # attempt), and says it is alive at every certificate: a "running" job
+    # whose heartbeat is too old had its worker die (printing.STALE_AFTER).
+    attempt = models.PositiveIntegerField("tentative", default=0)
+    started_at = models.DateTimeField("commencé le", null=True, blank=True)
+    heartbeat_at = models.DateTimeField("dernier signe de vie", null=True, blank=True)
 
     class Meta:
         verbose_name = "impression de certificats"
         verbose_name_plural = "impressions de certificats"
         ordering = ["-created_at"]
+        constraints = [
+            # One job at a time per PV: a second one is answered "already running".
+            models.UniqueConstraint(
+                fields=["deliberation"],
+                condition=Q(status__in=["pending", "running"]),
+                name="one_active_print_job_per_deliberation",
+            )
+        ]
 
     def __str__(self):
         return f"Impression n° {self.pk} · {self.deliberation}"
@@ -175,3 +191,11 @@ class PrintJob(models.Model):
     @property
     def percent(self):
         return 100 if not self.total else round(100 * self.done / self.total)
+
+    @property
+    def is_active(self):
+        return self.status in self.ACTIVE
+
+    @property
+    def can_resume(self):
+        return self.status == self.Status.FAILED

@@ -1,15 +1,28 @@
 """Printing for the office: every certificate a published PV in force makes
 due, issued in a background task that takes ids, then one merged PDF and a ZIP
-of exactly those certificates."""
+of exactly those certificates, written to files as they grow.
 
+A job never stays "running" for ever: its worker says it is alive at every
+certificate (`PrintJob.heartbeat_at`); a running job silent for more than
+STALE_AFTER had its worker die (killed, machine restarted) and is marked
+failed when its page is seen or a new job is asked for its PV. Resumed, it
+issues only what is still due: what it issued before is in its certificates
+(each certificate is issued and added to the job in one transaction), and is
+bundled again with the rest. One job at a time per PV (a database constraint):
+a second one is answered "already running"."""
+
+import datetime
 import io
+import tempfile
 import zipfile
 from collections import defaultdict
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
-from django.db import transaction
-from django.db.models import F
+from django.core.files import File
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
 from django_tasks import task
 from pypdf import PdfWriter
 
@@ -81,76 +94,188 @@ def due_count():
     return due_bloc_decisions().count() + sum(len(due) for due in titles.values())
 
 
+# A running job whose worker has given no sign of life for this long is
+# considered dead. A certificate takes well under a second to issue and
+# render, and the heartbeat is renewed at each one, while issuing and while
+# bundling: five minutes of silence is a dead worker, not a slow one.
+STALE_AFTER = datetime.timedelta(minutes=5)
+
+INTERRUPTED = (
+    "L'impression s'est interrompue : aucun signe de vie de son traitement depuis plus de "
+    f"{int(STALE_AFTER.total_seconds() // 60)} minutes (processus arrêté ou serveur "
+    "redémarré). Reprenez-la : les certificats déjà délivrés ne le seront pas une seconde "
+    "fois."
+)
+
+
+class AlreadyRunning(ValidationError):
+    """A job of this PV is pending or running: it goes on, nothing is marked failed."""
+
+    def __init__(self, job):
+        super().__init__(
+            f"Une impression de ce procès-verbal est déjà en cours (impression n° {job.pk}) : "
+            "elle se poursuit, attendez qu'elle se termine."
+        )
+        self.job = job
+
+
+class Superseded(Exception):
+    """This attempt no longer owns the job (marked failed as silent, then resumed)."""
+
+
+def fail_stale_jobs(jobs):
+    """Mark failed, with a French message, the jobs of `jobs` that are running
+    but whose worker has been silent for more than STALE_AFTER. Returns how many."""
+    limit = timezone.now() - STALE_AFTER
+    return jobs.filter(
+        Q(heartbeat_at__lt=limit) | Q(heartbeat_at__isnull=True, created_at__lt=limit),
+        status=PrintJob.Status.RUNNING,
+    ).update(status=PrintJob.Status.FAILED, error=INTERRUPTED)
+
+
 def start_print_job(deliberation, *, by, enqueue=True):
     """Create the job; with `enqueue`, the task runs it after commit (inline or
     by a worker, depending on the task backend). Only a published PV in force
-    prints, and only when it makes a certificate due."""
+    prints, only when it makes a certificate due, and only when no job of the
+    same PV is pending or running (AlreadyRunning, which carries that job)."""
     refuse_unless_effective(deliberation)
+    jobs = PrintJob.objects.filter(deliberation=deliberation)
+    fail_stale_jobs(jobs)
+    _refuse_if_running(jobs)
     total = due_bloc_decisions(deliberation).count() + len(due_titles(deliberation))
     if not total:
         raise ValidationError(
             "Aucun certificat n'est à délivrer pour ce procès-verbal : rien à imprimer."
         )
-    with transaction.atomic():
-        job = PrintJob.objects.create(deliberation=deliberation, created_by=by, total=total)
-        record_event(actor=by, action=Action.PRINT_REQUESTED, target=job)
-        job_id = job.pk
-        if enqueue:
-            transaction.on_commit(lambda: print_certificates.enqueue(job_id))
+    try:
+        with transaction.atomic():
+            job = PrintJob.objects.create(deliberation=deliberation, created_by=by, total=total)
+            record_event(actor=by, action=Action.PRINT_REQUESTED, target=job)
+            _enqueue_on_commit(job, enqueue)
+    except IntegrityError:  # asked twice at the same moment: the constraint chose
+        _refuse_if_running(jobs)
+        raise
     return job
 
 
-@task()
-def print_certificates(job_id):
-    """Issue what is due (each certificate in its own transaction), then bundle
-    exactly those: the job's count, its PDF and its ZIP hold the same
-    certificates. What was issued before (by hand, by an earlier job) is not
-    printed again; it stays downloadable on its own page."""
-    job = PrintJob.objects.select_related("deliberation__jury", "created_by").get(pk=job_id)
-    decisions = list(due_bloc_decisions(job.deliberation))
-    titles = due_titles(job.deliberation)
-    # What is due now: another issue may have happened since the job was asked for.
-    PrintJob.objects.filter(pk=job_id).update(
-        status=PrintJob.Status.RUNNING, total=len(decisions) + len(titles), done=0
-    )
+def resume_print_job(job, *, by, enqueue=True):
+    """Run a failed job again, as a new attempt: it issues what is still due
+    and bundles everything it issued, in this attempt and the earlier ones."""
     try:
+        with transaction.atomic():
+            job = PrintJob.objects.select_for_update().get(pk=job.pk)
+            if job.status != PrintJob.Status.FAILED:
+                raise ValidationError("Seule une impression en échec peut être reprise.")
+            _refuse_if_running(PrintJob.objects.filter(deliberation=job.deliberation_id))
+            job.status = PrintJob.Status.PENDING
+            job.attempt += 1
+            job.error = ""
+            job.save(update_fields=["status", "attempt", "error"])
+            record_event(
+                actor=by,
+                action=Action.PRINT_REQUESTED,
+                target=job,
+                data={"resumed": True, "attempt": job.attempt, "already": job.done},
+            )
+            _enqueue_on_commit(job, enqueue)
+    except IntegrityError:
+        _refuse_if_running(PrintJob.objects.filter(deliberation=job.deliberation_id))
+        raise
+    return job
+
+
+def _refuse_if_running(jobs):
+    running = jobs.filter(status__in=PrintJob.ACTIVE).first()
+    if running:
+        raise AlreadyRunning(running)
+
+
+def _enqueue_on_commit(job, enqueue):
+    if enqueue:
+        job_id, attempt = job.pk, job.attempt
+        transaction.on_commit(lambda: print_certificates.enqueue(job_id, attempt))
+
+
+@task()
+def print_certificates(job_id, attempt=None):
+    """Issue what is due (each certificate in its own transaction, with its
+    place in the job), then bundle exactly the job's certificates: its count,
+    its PDF and its ZIP hold the same ones. What was issued before by hand or
+    by another job is not printed again; it stays downloadable on its own page.
+
+    The task claims the pending job for its attempt; a job already claimed (a
+    task run twice), or resumed since by a newer attempt, is left alone."""
+    now = timezone.now()
+    pending = PrintJob.objects.filter(pk=job_id, status=PrintJob.Status.PENDING)
+    if attempt is not None:
+        pending = pending.filter(attempt=attempt)
+    if not pending.update(status=PrintJob.Status.RUNNING, started_at=now, heartbeat_at=now):
+        return
+    job = PrintJob.objects.select_related("deliberation__jury", "created_by").get(pk=job_id)
+    try:
+        decisions = list(due_bloc_decisions(job.deliberation))
+        titles = due_titles(job.deliberation)
+        # What is due now (another issue may have happened since the job was
+        # asked for), after what an earlier attempt of this job issued.
+        already = job.certificates.count()
+        _beat(job, total=already + len(decisions) + len(titles), done=already)
         for decision in decisions:
-            _one_more(job, issue_bloc_certificate(decision, by=job.created_by))
+            _issue_one(job, issue_bloc_certificate, decision)
         for enrolment in titles:
-            _one_more(job, issue_title_certificate(enrolment, by=job.created_by))
-        certificates = job.certificates.order_by("year", "sequence")
-        _bundle(job, [store_pdf(certificate.pk) for certificate in certificates])
-        PrintJob.objects.filter(pk=job_id).update(status=PrintJob.Status.DONE)
+            _issue_one(job, issue_title_certificate, enrolment)
+        _bundle(job, job.certificates.order_by("year", "sequence"))
+        _beat(job, status=PrintJob.Status.DONE)
+    except Superseded:
+        return
     except ValidationError as error:
-        PrintJob.objects.filter(pk=job_id).update(
-            status=PrintJob.Status.FAILED, error=" ".join(error.messages)
-        )
+        _mine(job).update(status=PrintJob.Status.FAILED, error=" ".join(error.messages))
     except Exception as error:
         # Never leave a job "running" for ever: the office sees it failed.
-        PrintJob.objects.filter(pk=job_id).update(
-            status=PrintJob.Status.FAILED, error=f"Erreur inattendue : {error}"
-        )
+        _mine(job).update(status=PrintJob.Status.FAILED, error=f"Erreur inattendue : {error}")
         raise
 
 
-def _one_more(job, certificate):
-    job.certificates.add(certificate)
-    PrintJob.objects.filter(pk=job.pk).update(done=F("done") + 1)
+def _mine(job):
+    """The job, as long as this attempt runs it."""
+    return PrintJob.objects.filter(pk=job.pk, attempt=job.attempt, status=PrintJob.Status.RUNNING)
+
+
+def _beat(job, **changes):
+    """Renew the heartbeat (with `changes`), or stop if this attempt lost the job."""
+    if not _mine(job).update(heartbeat_at=timezone.now(), **changes):
+        raise Superseded
+
+
+def _issue_one(job, issue, target):
+    """The certificate and its place in the job commit together: a worker that
+    dies leaves either both or neither, so a resumed job never issues twice."""
+    with transaction.atomic():
+        certificate = issue(target, by=job.created_by)
+        job.certificates.add(certificate)
+        _beat(job, done=F("done") + 1)
 
 
 def _bundle(job, certificates):
-    writer = PdfWriter()
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
-        for certificate in certificates:
-            with certificate.pdf.open("rb") as stored:
-                data = stored.read()
-            writer.append(io.BytesIO(data))
-            bundle.writestr(f"{certificate.number}.pdf", data)
-    merged = io.BytesIO()
-    writer.write(merged)
-    job.merged_pdf.save(f"impression-{job.pk}.pdf", ContentFile(merged.getvalue()), save=False)
-    job.archive.save(f"impression-{job.pk}.zip", ContentFile(archive.getvalue()), save=False)
-    PrintJob.objects.filter(pk=job.pk).update(
-        merged_pdf=job.merged_pdf.name, archive=job.archive.name
-    )
+    """The merged PDF and the ZIP, written to temporary files on disk
+    (FILE_UPLOAD_TEMP_DIR, or the system's) one certificate at a time, then
+    copied into storage in chunks. Only pypdf's page objects stay in memory
+    until the merged file is written."""
+    temp_dir = settings.FILE_UPLOAD_TEMP_DIR
+    with (
+        tempfile.NamedTemporaryFile(suffix=".pdf", dir=temp_dir) as merged,
+        tempfile.NamedTemporaryFile(suffix=".zip", dir=temp_dir) as archive,
+    ):
+        writer = PdfWriter()
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+            for certificate in certificates:
+                certificate = store_pdf(certificate.pk)
+                with certificate.pdf.open("rb") as stored:
+                    data = stored.read()  # one certificate, a few dozen kilobytes
+                writer.append(io.BytesIO(data))
+                bundle.writestr(f"{certificate.number}.pdf", data)
+                _beat(job)
+        writer.write(merged)
+        writer.close()
+        job.merged_pdf.save(f"impression-{job.pk}.pdf", File(merged, name=merged.name), save=False)
+        job.archive.save(f"impression-{job.pk}.zip", File(archive, name=archive.name), save=False)
+    _beat(job, merged_pdf=job.merged_pdf.name, archive=job.archive.name)

@@ -4,11 +4,14 @@ Everything printed comes from the certificate's frozen mentions, so that a
 re-render (never needed in normal use) would print the same text."""
 
 import base64
+import logging
 
 import segno
 from django.template.loader import render_to_string
 
 from core.pdf import render_pdf
+
+logger = logging.getLogger(__name__)
 
 
 def qr_data_uri(url):
@@ -32,4 +35,11 @@ def certificate_html(certificate):
 
 
 def render_certificate(certificate):
-    return render_pdf(certificate_html(certificate))
+    """A failure is logged with the certificate's number, then raised again: the
+    rendering after commit (services.store_pdf) is `robust` and would otherwise
+    leave in the log only Django's generic on_commit line."""
+    try:
+        return render_pdf(certificate_html(certificate))
+    except Exception:
+        logger.exception("Échec du rendu PDF du certificat %s", certificate.number)
+        raise

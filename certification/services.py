@@ -360,17 +360,41 @@ def revoke_certificate(certificate, *, reason, by):
         certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
         if certificate.status != Certificate.Status.VALID:
             raise ValidationError("Seul un certificat valide peut être révoqué.")
-        certificate.status = Certificate.Status.REVOKED
-        certificate.revoked_at = timezone.now()
-        certificate.revocation_reason = reason
-        certificate.save(update_fields=["status", "revoked_at", "revocation_reason"])
-        record_event(
-            actor=by,
-            action=Action.CERTIFICATE_REVOKED,
-            target=certificate,
-            data={"reason": reason},
-        )
+        _revoke(certificate, reason=reason, by=by)
     return certificate
+
+
+WITHDRAWN_REASON = "Bloc retiré par un procès-verbal rectificatif du jury."
+
+
+def revoke_withdrawn_certificates(*, by):
+    """Revoke, in one transaction, every valid bloc certificate a published
+    rectifying PV withdrew; return them. The certificates are locked (in pk
+    order, so two callers never deadlock) and read again under the lock: of two
+    office clicks at once, one revokes them and the other finds none left,
+    without an error nor a second audit event."""
+    with transaction.atomic():
+        listed = list(withdrawn_certificates().values_list("pk", flat=True))
+        locked = list(Certificate.objects.select_for_update().filter(pk__in=listed).order_by("pk"))
+        still = set(withdrawn_certificates().filter(pk__in=listed).values_list("pk", flat=True))
+        revoked = [certificate for certificate in locked if certificate.pk in still]
+        for certificate in revoked:
+            _revoke(certificate, reason=WITHDRAWN_REASON, by=by)
+    return revoked
+
+
+def _revoke(certificate, *, reason, by):
+    """Revoke a certificate locked and checked valid by the caller."""
+    certificate.status = Certificate.Status.REVOKED
+    certificate.revoked_at = timezone.now()
+    certificate.revocation_reason = reason
+    certificate.save(update_fields=["status", "revoked_at", "revocation_reason"])
+    record_event(
+        actor=by,
+        action=Action.CERTIFICATE_REVOKED,
+        target=certificate,
+        data={"reason": reason},
+    )
 
 
 def _current_grounds(old, candidate, *, bloc_gone, title_gone):

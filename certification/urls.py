@@ -18,6 +18,7 @@ certificates = (
         path("certificats/retires/", views.revoke_withdrawn, name="revoke_withdrawn"),
         path("certificats/impression/", views.print_start, name="print_start"),
         path("certificats/impression/<int:pk>/", views.print_job, name="print_job"),
+        path("certificats/impression/<int:pk>/reprendre/", views.print_resume, name="print_resume"),
         path(
             "certificats/impression/<int:pk>/fichier.<str:kind>",
             views.print_job_file,

@@ -16,7 +16,13 @@ from evaluations.models import Deliberation
 
 from .forms import VERIFICATION_CODE, CertificateSearchForm, IssueForm, PrintForm, VerificationForm
 from .models import Certificate, PrintJob
-from .printing import due_titles_by_deliberation, start_print_job
+from .printing import (
+    AlreadyRunning,
+    due_titles_by_deliberation,
+    fail_stale_jobs,
+    resume_print_job,
+    start_print_job,
+)
 from .services import (
     due_bloc_decisions,
     issue_again,
@@ -24,6 +30,7 @@ from .services import (
     issue_title_certificate,
     reissue_certificate,
     revoke_certificate,
+    revoke_withdrawn_certificates,
     store_pdf,
     withdrawn_certificates,
 )
@@ -220,13 +227,11 @@ def certificate_issue_again(request, number):
 @role_required(ADMIN)
 def revoke_withdrawn(request):
     """Revoke, in one go, the certificates of blocs a rectifying PV withdrew."""
-    for certificate in withdrawn_certificates():
-        revoke_certificate(
-            certificate,
-            reason="Bloc retiré par un procès-verbal rectificatif du jury.",
-            by=request.user,
-        )
+    revoked = revoke_withdrawn_certificates(by=request.user)
+    for certificate in revoked:
         messages.success(request, f"Certificat n° {certificate.number} révoqué.")
+    if not revoked:
+        messages.info(request, "Aucun certificat retiré par un PV rectificatif n'est à révoquer.")
     return redirect("certification:certificates")
 
 
@@ -250,6 +255,9 @@ def print_start(request):
     deliberation = form.cleaned_data["deliberation"]
     try:
         job = start_print_job(deliberation, by=request.user)
+    except AlreadyRunning as running:
+        messages.info(request, running.message)
+        return redirect(running.job)
     except ValidationError as error:
         report_refusal(request, error)
         return redirect("certification:certificates")
@@ -258,8 +266,28 @@ def print_start(request):
 
 @role_required(ADMIN)
 def print_job(request, pk):
+    fail_stale_jobs(PrintJob.objects.filter(pk=pk))  # its worker died: the page says so
     job = get_object_or_404(PrintJob.objects.select_related("deliberation__jury"), pk=pk)
     return render(request, "certification/print_job.html", {"job": job})
+
+
+@require_POST
+@role_required(ADMIN)
+def print_resume(request, pk):
+    job = get_object_or_404(PrintJob, pk=pk)
+    try:
+        job = resume_print_job(job, by=request.user)
+    except AlreadyRunning as running:
+        messages.info(request, running.message)
+        return redirect(running.job)
+    except ValidationError as error:
+        report_refusal(request, error)
+    else:
+        messages.success(
+            request,
+            "Impression reprise : les certificats déjà délivrés ne le seront pas à nouveau.",
+        )
+    return redirect(job)
 
 
 @role_required(ADMIN)

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class CoreConfig(AppConfig):
     name = "core"
     verbose_name = "Socle : journal d'audit et rôles"
+
+    def ready(self):
+        from django.contrib.auth.signals import user_login_failed
+
+        from .signals import record_failed_login
+
+        user_login_failed.connect(record_failed_login, dispatch_uid="core.record_failed_login")

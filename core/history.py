@@ -268,3 +268,46 @@ def _person_invited(event, context):
     name = str(data.get("name") or "")
     email = f" ({data['email']})" if data.get("email") else ""
     return f"Invitation envoyée à {name}{email}" if name else label(event) + email
+
+
+# Accounts edited in the Django admin, and refused sign-ins.
+
+
+def _roles_text(roles):
+    return quoted(listed(roles)) if isinstance(roles, list) and roles else "aucun"
+
+
+@describes(Action.ACCOUNT_ROLES_CHANGED)
+def _account_roles_changed(event, context):
+    data = event.data
+    change = f"{_roles_text(data.get('old'))} → {_roles_text(data.get('new'))}"
+    return titled(event, listed([str(data.get("name") or ""), change]))
+
+
+@describes(Action.ACCOUNT_DEACTIVATED, Action.ACCOUNT_REACTIVATED)
+def _account_activation(event, context):
+    return titled(event, str(event.data.get("name") or ""))
+
+
+@describes(Action.ACCOUNT_DELETED)
+def _account_deleted(event, context):
+    data = event.data
+    roles = listed(data.get("roles") or [])
+    detail = str(data.get("name") or "") + (f" ({roles})" if roles else "")
+    extras = [
+        f"identifiant : {data['username']}" if data.get("username") else "",
+        f"courriel : {data['email']}" if data.get("email") else "",
+    ]
+    return titled(event, listed([detail.strip(), *extras]))
+
+
+@describes(Action.LOGIN_FAILED)
+def _login_failed(event, context):
+    data = event.data
+    detail = listed(
+        [
+            f"identifiant {quoted(data.get('username'))}",
+            f"depuis l'adresse {data['ip']}" if data.get("ip") else "",
+        ]
+    )
+    return titled(event, detail)

@@ -62,6 +62,12 @@ class Action(models.TextChoices):
         "certification.certificate.superseded",
         "certificat remplacé par une réédition",
     )
+    ACCOUNT_ROLES_CHANGED = "core.account.roles_changed", "rôles du compte modifiés"
+    ACCOUNT_DEACTIVATED = "core.account.deactivated", "compte désactivé"
+    ACCOUNT_REACTIVATED = "core.account.reactivated", "compte réactivé"
+    ACCOUNT_DELETED = "core.account.deleted", "compte supprimé"
+    LOGIN_FAILED = "core.login.failed", "échec de connexion"
+    MENTIONS_CHANGED = "blocks.version.mentions_changed", "mentions du certificat modifiées"
 
 
 class Profile(models.Model):
@@ -93,7 +99,10 @@ class AuditEventQuerySet(models.QuerySet):
 
 
 class AuditEvent(models.Model):
-    """Append-only record of who changed what: never updated, never deleted."""
+    """Append-only record of who changed what: never updated, never deleted.
+
+    The database holds it too: triggers (migration 0006) refuse any UPDATE or
+    DELETE of a row, from the ORM or from raw SQL."""
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -6,6 +6,7 @@ and a French message when refused.
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django_tasks import task
 
 from candidates.models import Cohort
 from core.audit import Action, record_event
@@ -334,13 +335,15 @@ def sign_minutes(deliberation, *, user):
             )
             record_event(actor=user, action=Action.DELIBERATION_CLOSED, target=deliberation)
             deliberation_id = deliberation.pk
-            # A rendering failure must not undo the signature: produced again on download.
-            transaction.on_commit(lambda: store_minutes(deliberation_id), robust=True)
+            # Rendered by a background task (seconds for a large jury), never in
+            # the request; a failure to queue it must not undo the signature:
+            # the download queues it again.
+            transaction.on_commit(lambda: produce_minutes.enqueue(deliberation_id), robust=True)
     return deliberation
 
 
 def store_minutes(deliberation_id):
-    """Render the signed PV once, after commit, and keep the file."""
+    """Render the signed PV once and keep the file."""
     from django.core.files.base import ContentFile
 
     deliberation = Deliberation.objects.get(pk=deliberation_id)
@@ -349,6 +352,13 @@ def store_minutes(deliberation_id):
     deliberation.minutes_pdf.save(
         f"pv-{deliberation.pk}.pdf", ContentFile(render_minutes(deliberation)), save=True
     )
+
+
+@task()
+def produce_minutes(deliberation_id):
+    """The signed PV's rendering, queued after the president's signature: the
+    deliberation page says "PV en cours de production" until the file exists."""
+    store_minutes(deliberation_id)
 
 
 def rectify(deliberation, *, reason, user):

@@ -13,7 +13,7 @@ when refused.
 """
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from candidates.models import Cohort, Enrolment, name_ordering
@@ -82,12 +82,31 @@ def candidate_compositions(members, recusals):
 def create_jury(*, name, certification_version, date, place, by):
     with transaction.atomic():
         if Jury.objects.filter(name=name).exists():
-            raise ValidationError(f"Un jury s'appelle déjà « {name} ».")
-        jury = Jury.objects.create(
-            name=name, certification_version=certification_version, date=date, place=place
-        )
+            raise ValidationError(name_taken(name))
+        try:
+            with transaction.atomic():
+                jury = Jury.objects.create(
+                    name=name, certification_version=certification_version, date=date, place=place
+                )
+        except IntegrityError:
+            _refuse_if_name_taken(name)
+            raise
         record_event(actor=by, action=Action.JURY_CREATED, target=jury)
     return jury
+
+
+def name_taken(name):
+    return f"Un jury s'appelle déjà « {name} »."
+
+
+def _refuse_if_name_taken(name, *, exclude=None):
+    """After an IntegrityError: the name was taken by another jury committed
+    since the check (two office clicks at once), refused in French."""
+    others = Jury.objects.filter(name=name)
+    if exclude is not None:
+        others = others.exclude(pk=exclude.pk)
+    if others.exists():
+        raise ValidationError(name_taken(name))
 
 
 def edit_jury(jury, *, name, certification_version, date, place, by):
@@ -109,7 +128,7 @@ def edit_jury(jury, *, name, certification_version, date, place, by):
         if not name or not place:
             raise ValidationError("Le nom et le lieu du jury sont obligatoires.")
         if Jury.objects.filter(name=name).exclude(pk=jury.pk).exists():
-            raise ValidationError(f"Un jury s'appelle déjà « {name} ».")
+            raise ValidationError(name_taken(name))
         if certification_version.pk != jury.certification_version_id and (
             jury.sessions.exists() or jury.deliberations.exists()
         ):
@@ -131,7 +150,12 @@ def edit_jury(jury, *, name, certification_version, date, place, by):
             return jury
         jury.name, jury.certification_version = name, certification_version
         jury.date, jury.place = date, place
-        jury.save(update_fields=["name", "certification_version", "date", "place"])
+        try:
+            with transaction.atomic():
+                jury.save(update_fields=["name", "certification_version", "date", "place"])
+        except IntegrityError:
+            _refuse_if_name_taken(name, exclude=jury)
+            raise
         record_event(actor=by, action=Action.JURY_CHANGED, target=jury, data={"changes": changes})
     return jury
 

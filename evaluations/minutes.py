@@ -1,5 +1,6 @@
 """The procès-verbal of a signed deliberation, as PDF bytes (Django template
-rendered by WeasyPrint). Called once, after commit; the file is then kept.
+rendered by WeasyPrint). Called once, by a background task queued after the
+president's signature (deliberations.produce_minutes); the file is then kept.
 
 Everything the PV says of candidates, blocs, decisions and members comes from
 the table the jury signed (`Deliberation.signed_table`): a candidate withdrawn

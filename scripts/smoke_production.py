@@ -18,7 +18,16 @@ What it does, as an administrator would (README, « Mise en production »):
    the office admin and starts the printing of the certificates a published PV
    makes due; the job is completed by the worker, not inline (the task's row
    in the database queue names the worker that ran it); opens the public
-   verification page of a printed certificate; fetches the CSS.
+   verification page of a printed certificate; fetches the CSS;
+4. a large published PV (`--certificates N`, 300 by default, 0 to skip; the
+   PV of N candidates is built through the services once the servers run,
+   its signed PV and letters rendered by the worker): the office prints it;
+   while the worker issues and bundles, the web answers (each page in under
+   WEB_WHILE_PRINTING seconds), a second request for the same PV is answered
+   "already running" and shows the running job; the job ends done with N
+   certificates in its ZIP and N pages in its PDF.
+
+    .venv/bin/python scripts/smoke_production.py --certificates 20   # quicker
 
 It stops both processes in every case, prints their logs on failure, and
 exits non-zero on any failure.
@@ -52,7 +61,66 @@ DATABASE_URL = os.environ.get(
 )
 DEMO_PASSWORD = "demo1234"  # portal/management/commands/seed_demo.py
 TIMEOUT = 10  # seconds, each HTTP request
-JOB_DEADLINE = 40  # seconds for the worker to print the certificates
+JOB_DEADLINE = 40  # seconds for the worker to print the demo's certificates
+PER_CERTIFICATE = 1.0  # seconds allowed per certificate of the large job (0.2 measured)
+WEB_WHILE_PRINTING = 3.0  # seconds at most for a page while the worker prints
+
+# A published PV validating bloc 1 for `count` new candidates, through the
+# services (manage.py shell, production settings: its PV is queued for the
+# worker). Prints the deliberation's id.
+LARGE_PV = """
+import datetime
+from django.contrib.auth import get_user_model
+from blocks.models import CertificationVersion
+from candidates.models import Candidate, Cohort, Enrolment
+from core import roles
+from evaluations.deliberations import (
+    open_deliberation, publish_results, record_decision, sign_minutes,
+)
+from evaluations.juries import add_member, create_jury, declare_independence
+from evaluations.models import BlocDecision
+
+count = {count}
+version = CertificationVersion.objects.active().get()
+cohort = Cohort.objects.create(
+    name="Promotion nombreuse", certification_version=version,
+    start_date=datetime.date(2026, 9, 1), end_date=datetime.date(2027, 6, 30),
+)
+candidates = Candidate.objects.bulk_create(
+    Candidate(
+        birth_name=f"Nombreux{{n:03d}}", first_names="Camille", sex="F",
+        birth_date=datetime.date(2000, 1, 1) + datetime.timedelta(days=n),
+        birth_commune="Lyon", birth_insee_code="69123",
+    )
+    for n in range(count)
+)
+Enrolment.objects.bulk_create(
+    Enrolment(candidate=c, cohort=cohort, access_route="vae") for c in candidates
+)
+users = [get_user_model().objects.create_user(username=name) for name in ("pres-nb", "membre-nb")]
+for user in users:
+    user.groups.add(roles.group(roles.JURY_MEMBER))
+jury = create_jury(
+    name="Jury de la promotion nombreuse", certification_version=version,
+    date=datetime.date(2027, 6, 20), place="Lyon", by=None,
+)
+add_member(jury, user=users[0], role="president", external=False, by=None)
+add_member(jury, user=users[1], role="member", external=True, by=None)
+for seat in jury.members.all():
+    declare_independence(seat, user=seat.user)
+bloc = version.blocs.get(number=1)
+deliberation = open_deliberation(jury, cohort, added_blocs=[bloc], by=None)
+for enrolment in cohort.enrolments.all():
+    record_decision(
+        deliberation, enrolment=enrolment, bloc=bloc,
+        decision=BlocDecision.Decision.VALIDATED, justification="Test de production.",
+        user=users[1],
+    )
+sign_minutes(deliberation, user=users[1])
+sign_minutes(deliberation, user=users[0])
+publish_results(deliberation, by=None)
+print(deliberation.pk)
+"""
 
 
 class SmokeFailure(Exception):
@@ -356,10 +424,10 @@ def print_certificates(base, env, worker):
         "SELECT status, worker_ids FROM django_tasks_database_dbtaskresult WHERE task_path = %s",
         ("certification.printing.print_certificates",),
     )
-    check(len(rows) == 1, f"Tâches d'impression dans la file : {rows}")
+    check(len(rows) >= 1, f"Tâches d'impression dans la file : {rows}")
     status, worker_ids = rows[0]
     check(
-        status == "SUCCESSFUL" and worker_ids,
+        all(status == "SUCCESSFUL" and worker_ids for status, worker_ids in rows),
         f"La tâche n'a pas été exécutée par un worker : {rows}",
     )
     check(
@@ -385,6 +453,62 @@ def print_certificates(base, env, worker):
         numbers[0],
         urllib.parse.urlsplit(unescape(verification.group(1))).path,
     )
+
+
+def print_large_pv(base, env, worker, deliberation_id, count):
+    """The office prints the large PV: the worker does it while the web answers,
+    and a second request for the same PV is told the job is already running."""
+    office = Browser(base)
+    office.sign_in("admin")
+    started = time.monotonic()
+    job_path, job_page = office.post("/certificats/impression/", {"deliberation": deliberation_id})
+    asked_in = time.monotonic() - started
+    check(
+        re.fullmatch(r"/certificats/impression/\d+/", job_path),
+        f"La demande d'impression n'a pas mené à la tâche (arrivé sur {job_path})",
+    )
+    check(asked_in < WEB_WHILE_PRINTING, f"La demande d'impression a pris {asked_in:.1f} s")
+    again_path, again = office.post("/certificats/impression/", {"deliberation": deliberation_id})
+    check(
+        again_path == job_path and "déjà en cours" in unescape(again.decode()),
+        f"La seconde demande n'est pas dite « déjà en cours » (arrivé sur {again_path})",
+    )
+    slowest, answered, progress = 0.0, 0, set()
+    deadline = time.monotonic() + JOB_DEADLINE + PER_CERTIFICATE * count
+    job_page = job_page.decode()
+    while "Terminé" not in job_page:
+        check("Échec" not in job_page, f"L'impression a échoué :\n{job_page}")
+        check(worker.alive(), "Le db_worker s'est arrêté")
+        check(time.monotonic() < deadline, f"Impression de {count} certificats non terminée")
+        for path in ("/certificats/", job_path):
+            before = time.monotonic()
+            _, page = office.get(path)
+            slowest = max(slowest, time.monotonic() - before)
+            answered += 1
+        job_page = page
+        done = re.search(r"(\d+) certificat\(s\) produit\(s\) sur (\d+)", job_page)
+        if done and "En cours" in job_page:
+            progress.add(int(done.group(1)))
+        time.sleep(0.5)
+    check(
+        slowest < WEB_WHILE_PRINTING,
+        f"Le web a mis {slowest:.1f} s à répondre pendant l'impression",
+    )
+    check(progress, "L'impression n'a jamais été vue en cours")
+    done = re.search(r"(\d+) certificat\(s\) produit\(s\) sur (\d+)", job_page)
+    check(
+        done and int(done.group(1)) == int(done.group(2)) == count,
+        f"Décompte inattendu : {done and done.group(0)} (attendu {count})",
+    )
+    _, archive = office.request(job_path + "fichier.zip")
+    with zipfile.ZipFile(io.BytesIO(archive)) as bundle:
+        check(len(bundle.namelist()) == count, f"{len(bundle.namelist())} PDF dans le ZIP")
+    _, merged = office.request(job_path + "fichier.pdf")
+    from pypdf import PdfReader
+
+    pages = len(PdfReader(io.BytesIO(merged)).pages)
+    check(pages == count, f"{pages} page(s) dans le PDF à imprimer (attendu {count})")
+    return job_path, time.monotonic() - started, answered, slowest, len(progress)
 
 
 def verify_publicly(base, path, number):
@@ -417,7 +541,17 @@ def wait_until_up(base, web):
     raise SmokeFailure("gunicorn ne répond pas après 20 s")
 
 
-def main():
+def main(argv=None):
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--certificates",
+        type=int,
+        default=300,
+        help="certificats de la grande impression (300 par défaut, 0 pour l'omettre)",
+    )
+    large_count = parser.parse_args(argv).certificates
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="certif-smoke-"))
     port = free_port()
@@ -485,6 +619,20 @@ def main():
         )
         step(f"public : {verify_path}")
         verify_publicly(base, verify_path, number)
+        if large_count:
+            # Built once the servers run: its signed PV and its decision letters
+            # are queued for the worker, which renders them before the printing.
+            step(f"PV publié de {large_count} candidats (bloc 1 validé)")
+            large_pv = manage(env, "shell", "-c", LARGE_PV.format(count=large_count)).split()[-1]
+            step(f"admin : impression de {large_count} certificats, le web répond pendant ce temps")
+            job, elapsed, answered, slowest, seen = print_large_pv(
+                base, env, worker, large_pv, large_count
+            )
+            print(
+                f"   {job} : {large_count} certificats en {elapsed:.1f} s par le worker ; "
+                f"{answered} pages servies pendant ce temps, la plus lente en {slowest:.2f} s ; "
+                "seconde demande : « déjà en cours »"
+            )
         step("fichiers statiques")
         print(f"   {static_css(base)} feuille(s) de style servie(s)")
         check(web.alive() and worker.alive(), "Un processus s'est arrêté pendant le test")

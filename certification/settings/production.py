@@ -6,6 +6,7 @@ HTTPS enforced unless DJANGO_SECURE=0, every secret from the environment.
 (section Configuration)."""
 
 import os
+from email.utils import getaddresses
 
 from django.core.exceptions import ImproperlyConfigured
 from whitenoise.compress import Compressor
@@ -29,6 +30,15 @@ CSRF_TRUSTED_ORIGINS = [
     for origin in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",")
     if origin.strip()
 ]
+
+# Long work (printing certificates, rendering a signed PV) never runs inside a
+# request: queued in the database and run by `manage.py db_worker`.
+# DJANGO_TASKS_BACKEND still chooses another backend.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("DJANGO_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")
+    }
+}
 
 # The TLS reverse proxy tells Django the request came over HTTPS.
 if BEHIND_PROXY:
@@ -62,10 +72,42 @@ STORAGES = {
 WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "map")
 
 # Errors (and their tracebacks) to the standard error stream: systemd's
-# journal keeps them (journalctl -u certification-web).
+# journal keeps them (journalctl -u certification-web). With DJANGO_ADMINS
+# set, errors are also e-mailed to these people: a request that fails (500)
+# and a certificate whose PDF rendering fails (logged with its number).
+
+
+def parse_admins(value):
+    """`Nom <a@b>, Autre <c@d>` (or bare addresses) -> [("Nom", "a@b"), ...]."""
+    return [(name, address) for name, address in getaddresses([value]) if "@" in address]
+
+
+ADMINS = parse_admins(os.environ.get("DJANGO_ADMINS", ""))
+# The sender of those e-mails (Django's default, root@localhost, is often refused).
+SERVER_EMAIL = os.environ.get("DJANGO_SERVER_EMAIL", DEFAULT_FROM_EMAIL)  # noqa: F405
+_MAIL = ["mail_admins"] if ADMINS else []
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",  # standard error
+            "formatter": "plain",
+        },
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+        },
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        # Replaces Django's default handlers for "django" (its own console and
+        # mail), so that each error is printed once, by the root's console.
+        "django": {"handlers": [], "level": "WARNING", "propagate": True},
+        "django.request": {"handlers": _MAIL, "level": "WARNING", "propagate": True},
+        "certification.rendering": {"handlers": _MAIL, "level": "WARNING", "propagate": True},
+    },
 }

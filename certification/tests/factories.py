@@ -21,4 +21,9 @@ def pdf_reader(certificate):
 
 
 def text_of(reader):
-    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+    """The PDF's words in reading order; a compound word broken at the end of a
+    line after its hyphen (procès-verbal) is joined again: where lines end
+    depends on the lengths of names and numbers."""
+    return " ".join(
+        " ".join(page.extract_text().replace("-\n", "-").split()) for page in reader.pages
+    )

@@ -209,6 +209,43 @@ SAMPLES = {
         {"by": "AP-2027-00043"},
         "Certificat remplacé par la réédition AP-2027-00043",
     ),
+    Action.ACCOUNT_ROLES_CHANGED: (
+        {"name": "Jeanne Moreau", "old": ["formateur"], "new": ["formateur", "membre de jury"]},
+        "Rôles du compte modifiés : Jeanne Moreau, « formateur » → « formateur, membre de jury »",
+    ),
+    Action.ACCOUNT_DEACTIVATED: (
+        {"name": "Jeanne Moreau", "active": [True, False]},
+        "Compte désactivé : Jeanne Moreau",
+    ),
+    Action.ACCOUNT_REACTIVATED: (
+        {"name": "Jeanne Moreau", "active": [False, True]},
+        "Compte réactivé : Jeanne Moreau",
+    ),
+    Action.ACCOUNT_DELETED: (
+        {
+            "name": "Jeanne Moreau",
+            "username": "jeanne",
+            "email": "jeanne@example.org",
+            "roles": ["formateur"],
+            "active": False,
+        },
+        "Compte supprimé : Jeanne Moreau (formateur), identifiant : jeanne, "
+        "courriel : jeanne@example.org",
+    ),
+    Action.LOGIN_FAILED: (
+        {"username": "jeanne", "ip": "203.0.113.7"},
+        "Échec de connexion : identifiant « jeanne », depuis l'adresse 203.0.113.7",
+    ),
+    Action.MENTIONS_CHANGED: (
+        {
+            "changes": [
+                {"field": "lieu de délivrance", "old": "", "new": "Paris"},
+                {"field": "code RNCP", "old": "RNCP1", "new": "RNCP38000"},
+            ]
+        },
+        "Mentions du certificat modifiées : lieu de délivrance vide → « Paris » ; "
+        "code RNCP « RNCP1 » → « RNCP38000 »",
+    ),
 }
 
 

@@ -253,8 +253,15 @@ def deliberation_minutes(request, pk):
     if not deliberation.is_signed:
         raise Http404("Le procès-verbal n'est pas encore signé.")
     if not deliberation.minutes_pdf:
-        deliberations.store_minutes(deliberation.pk)  # its rendering after signature had failed
+        # Still being produced, or its task failed: queued (again); served
+        # at once only with the inline task backend.
+        deliberations.produce_minutes.enqueue(deliberation.pk)
         deliberation.refresh_from_db()
+    if not deliberation.minutes_pdf:
+        messages.info(
+            request, "Le procès-verbal est en cours de production : réessayez dans un instant."
+        )
+        return redirect(deliberation)
     return FileResponse(
         deliberation.minutes_pdf.open("rb"),
         content_type="application/pdf",
