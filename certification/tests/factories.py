@@ -5,6 +5,7 @@ import io
 from pypdf import PdfReader
 
 from certification.services import issue_bloc_certificate
+from core.tests.pdf import page_words
 
 
 def issued(decision, capture, by=None):
@@ -21,9 +22,4 @@ def pdf_reader(certificate):
 
 
 def text_of(reader):
-    """The PDF's words in reading order; a compound word broken at the end of a
-    line after its hyphen (procès-verbal) is joined again: where lines end
-    depends on the lengths of names and numbers."""
-    return " ".join(
-        " ".join(page.extract_text().replace("-\n", "-").split()) for page in reader.pages
-    )
+    return " ".join(page_words(page) for page in reader.pages)

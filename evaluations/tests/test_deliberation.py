@@ -3,7 +3,6 @@ rectification, publication, and their pages. Long on purpose: one class per
 stage of a deliberation, sharing the fixtures of evaluations/tests/fixtures.py."""
 
 import datetime
-import io
 import re
 
 import pytest
@@ -12,13 +11,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from pypdf import PdfReader
 
 from candidates.models import Enrolment
 from candidates.services import enrol, withdraw
 from candidates.tests.factories import make_candidate, make_user
 from core import roles
 from core.models import AuditEvent
+from core.tests.pdf import pdf_words
 from evaluations.deliberations import (
     open_deliberation,
     publish_results,
@@ -47,8 +46,7 @@ NOT_VALIDATED = BlocDecision.Decision.NOT_VALIDATED
 def pdf_text(deliberation):
     deliberation.refresh_from_db()
     with deliberation.minutes_pdf.open("rb") as stored:
-        reader = PdfReader(io.BytesIO(stored.read()))
-    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+        return pdf_words(stored.read())
 
 
 class TestComposition:

@@ -2,14 +2,13 @@
 a background task, kept; their text (blocs decided, capitalised, what remains
 for the title, the appeal); the office's merged PDF and its page."""
 
-import io
-
 import pytest
 from django.urls import reverse
 from pypdf import PdfReader
 
 from candidates.tests.factories import fill_cohort
 from core.dates import french_date
+from core.tests.pdf import read_pdf
 from evaluations import letters
 from evaluations.deliberations import (
     adopt_proposals,
@@ -24,8 +23,8 @@ pytestmark = pytest.mark.django_db
 
 
 def text_of(data):
-    reader = PdfReader(io.BytesIO(data))
-    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages), reader
+    pages, reader = read_pdf(data)
+    return " ".join(pages), reader
 
 
 def stored_text(field):

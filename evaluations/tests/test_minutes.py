@@ -3,14 +3,12 @@ justifications as numbered notes, totals per bloc, members and their
 signatures, "page n / N" and the PV number on every page; rendered from the
 table the jury signed, so that nothing done afterwards changes it."""
 
-import io
-
 import pytest
-from pypdf import PdfReader
 
 from candidates.models import Enrolment
 from candidates.services import enrol, withdraw
 from candidates.tests.factories import fill_cohort, make_candidate
+from core.tests.pdf import read_pdf
 from evaluations.deliberations import adopt_proposals, open_deliberation, record_decision
 from evaluations.minutes import css_string, render_minutes
 from evaluations.models import BlocDecision
@@ -19,9 +17,7 @@ from evaluations.tests.factories import bloc, sign_all, sit_bloc
 pytestmark = pytest.mark.django_db
 
 
-def pages_of(data):
-    reader = PdfReader(io.BytesIO(data))
-    return [" ".join(page.extract_text().split()) for page in reader.pages], reader
+pages_of = read_pdf
 
 
 def stored_pages(deliberation):

@@ -2,16 +2,14 @@
 results are published (404 before, and once a published rectifying PV
 replaces it)."""
 
-import io
-
 import pytest
 from django.urls import reverse
-from pypdf import PdfReader
 
 from candidates.models import Enrolment
 from candidates.services import enrol
 from candidates.tests.factories import make_candidate, make_user
 from core import roles
+from core.tests.pdf import pdf_words
 from evaluations.deliberations import publish_results, record_decision, rectify
 from evaluations.models import BlocDecision, DecisionLetter
 from evaluations.tests.factories import bloc, decide_as_proposed, sign_all
@@ -20,8 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 def text_of(response):
-    reader = PdfReader(io.BytesIO(b"".join(response.streaming_content)))
-    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+    return pdf_words(b"".join(response.streaming_content))
 
 
 @pytest.fixture
