@@ -12,6 +12,7 @@ every other app may write to it without anything flowing back.
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -47,6 +48,13 @@ class CertificationVersion(models.Model):
         null=True,
         blank=True,
     )
+    registration_end_date = models.DateField(
+        "date de fin d'enregistrement au RNCP",
+        null=True,
+        blank=True,
+        help_text="Un certificat ne peut être délivré pour une décision du jury postérieure "
+        "à cette date que si le fondement juridique est consigné.",
+    )
     national_level = models.CharField("niveau (nomenclature nationale)", max_length=50, blank=True)
     european_level = models.CharField("niveau européen (CEC)", max_length=50, blank=True)
     nsf_codes = models.CharField(
@@ -63,6 +71,31 @@ class CertificationVersion(models.Model):
         "signataire (dirigeant du certificateur ou délégataire)", max_length=150, blank=True
     )
     signatory_title = models.CharField("qualité du signataire", max_length=150, blank=True)
+    signature_image = models.ImageField(
+        "image de la signature",
+        upload_to="signatures/",
+        blank=True,
+        help_text="Imprimée au-dessus du nom du signataire sur les certificats (PNG ou JPEG).",
+    )
+    # The Caisse des Dépôts' identifiers, needed for the CPF declaration (accrochage).
+    cdc_issuer_id = models.CharField(
+        "identifiant client de l'émetteur (CDC)", max_length=8, blank=True
+    )
+    cdc_certifier_id = models.CharField(
+        "identifiant client du certificateur (CDC)", max_length=8, blank=True
+    )
+    cdc_contract_id = models.CharField("identifiant du contrat (CDC)", max_length=20, blank=True)
+    certification_type = models.CharField(
+        "type de certification (CDC)",
+        max_length=255,
+        default="RNCP",
+        help_text="Déclaré avec le code RNCP, par exemple RNCP et RNCP35307.",
+    )
+    declare_blocs = models.BooleanField(
+        "déclarer aussi les blocs validés au CPF",
+        default=False,
+        help_text="Sinon, seuls les titres obtenus sont déclarés.",
+    )
     appeal_information = models.TextField(
         "voies de recours",
         blank=True,
@@ -226,6 +259,20 @@ class Bloc(StructureItem):
         null=True,
         blank=True,
         help_text="Vide : validité illimitée.",
+    )
+    official_code = models.CharField(
+        "code officiel du bloc",
+        max_length=20,
+        blank=True,
+        validators=[
+            RegexValidator(
+                r"^RNCP\d{3,6}BC\d{2}$",
+                "Le code d'un bloc s'écrit RNCP, le numéro de la fiche, BC et deux chiffres "
+                "(par exemple RNCP35307BC01).",
+            )
+        ],
+        help_text="Tel qu'il figure sur la fiche RNCP, par exemple RNCP35307BC01 ; "
+        "imprimé sur le certificat du bloc.",
     )
 
     class Meta:

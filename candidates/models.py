@@ -211,7 +211,19 @@ class Enrolment(models.Model):
         )
         PROFESSIONALISATION = "contrat_professionnalisation", "Contrat de professionnalisation"
         VAE = "vae", "VAE"
+        FOREIGN_DIPLOMA = "equivalence_diplome_etranger", "Équivalence de diplôme étranger"
         INDEPENDENT = "candidat_libre", "Candidat libre"
+
+    class VaeRoute(models.TextChoices):
+        LEAVE = "conge_vae", "Congé VAE"
+        CLASSIC = "vae_classique", "VAE classique"
+
+    class Initiative(models.TextChoices):
+        HOLDER = "candidat", "Le candidat lui-même"
+        TRAINING_BODY = "organisme", "L'organisme de formation"
+        EMPLOYMENT_AGENCY = "france_travail", "France Travail (ex-Pôle emploi)"
+        EMPLOYER = "employeur", "L'employeur"
+        OTHER = "autre", "Autre"
 
     class Status(models.TextChoices):
         ENROLLED = "enrolled", "Inscrit"
@@ -224,6 +236,13 @@ class Enrolment(models.Model):
         Cohort, verbose_name="promotion", on_delete=models.PROTECT, related_name="enrolments"
     )
     access_route = models.CharField("voie d'accès", max_length=30, choices=AccessRoute.choices)
+    vae_route = models.CharField("type de VAE", max_length=20, choices=VaeRoute.choices, blank=True)
+    registration_initiative = models.CharField(
+        "inscription à l'initiative de", max_length=20, choices=Initiative.choices, blank=True
+    )
+    registration_date = models.DateField(
+        "date d'inscription à la certification", null=True, blank=True
+    )
     optional_blocs = models.ManyToManyField(
         Bloc, verbose_name="blocs optionnels choisis", blank=True, related_name="+"
     )
@@ -248,6 +267,10 @@ class Enrolment(models.Model):
                 condition=(Q(status="withdrawn") & Q(withdrawn_at__isnull=False))
                 | (Q(status="enrolled") & Q(withdrawn_at__isnull=True)),
                 name="withdrawal_is_dated",
+            ),
+            models.CheckConstraint(
+                condition=Q(access_route="vae") | Q(vae_route=""),
+                name="vae_route_only_for_vae",
             ),
         ]
 

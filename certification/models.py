@@ -88,6 +88,12 @@ class Certificate(models.Model):
         related_name="supersedes",
     )
     pdf = models.FileField("PDF", upload_to="certificats/", blank=True)
+    # The SHA-256 of the stored (sealed) file: a dropped PDF is the issued
+    # document exactly when its hash is this one.
+    pdf_sha256 = models.CharField("empreinte SHA-256 du PDF", max_length=64, blank=True)
+    legal_basis = models.TextField(
+        "fondement juridique d'une délivrance après la fin d'enregistrement", blank=True
+    )
 
     objects = CertificateQuerySet.as_manager()
 
@@ -199,3 +205,84 @@ class PrintJob(models.Model):
     @property
     def can_resume(self):
         return self.status == self.Status.FAILED
+
+
+class DeclarationFlow(models.Model):
+    """One XML file of the CPF declaration (accrochage) to the Caisse des
+    Dépôts: generated once, validated against the schema, kept as sent."""
+
+    number = models.PositiveIntegerField("numéro", unique=True)
+    flow_id = models.CharField("identifiant du flux", max_length=50, unique=True)
+    issuer_id = models.CharField("identifiant client de l'émetteur", max_length=8)
+    generated_at = models.DateTimeField("généré le")
+    generated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="généré par",
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    xml = models.FileField("fichier XML", upload_to="cpf/")
+
+    class Meta:
+        verbose_name = "flux de déclaration CPF"
+        verbose_name_plural = "flux de déclaration CPF"
+        ordering = ["-number"]
+
+    def __str__(self):
+        return f"Flux n° {self.number} ({self.flow_id})"
+
+
+class DeclaredPassage(models.Model):
+    """A certificate declared in a flow (a `passageCertification`), and what
+    the Caisse des Dépôts answered. A rejected passage is declared again in a
+    later flow, with the same technical id: one row per flow."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "Déclaré, en attente du traitement"
+        ACCEPTED = "accepted", "Accepté"
+        REJECTED = "rejected", "Rejeté"
+
+    flow = models.ForeignKey(
+        DeclarationFlow, verbose_name="flux", on_delete=models.PROTECT, related_name="passages"
+    )
+    certificate = models.ForeignKey(
+        Certificate,
+        verbose_name="certificat",
+        on_delete=models.PROTECT,
+        related_name="declared_passages",
+    )
+    technical_id = models.CharField("identifiant technique", max_length=255)
+    outcome = models.CharField(
+        "résultat du traitement", max_length=10, choices=Outcome.choices, default=Outcome.PENDING
+    )
+    outcome_reason = models.TextField("motif du rejet", blank=True)
+    outcome_recorded_at = models.DateTimeField("résultat enregistré le", null=True, blank=True)
+    outcome_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="résultat enregistré par",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # A declared certificate later revoked must be corrected with the Caisse
+    # des Dépôts; the office notes here when it has done so.
+    correction_noted_at = models.DateTimeField("correction signalée le", null=True, blank=True)
+    correction_note = models.TextField("correction auprès de la CDC", blank=True)
+
+    class Meta:
+        verbose_name = "passage déclaré"
+        verbose_name_plural = "passages déclarés"
+        ordering = ["flow", "technical_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["flow", "certificate"], name="one_passage_per_certificate_and_flow"
+            ),
+            models.CheckConstraint(
+                condition=~Q(outcome="rejected") | ~Q(outcome_reason=""),
+                name="rejection_has_a_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.technical_id} · {self.flow}"

@@ -68,6 +68,19 @@ class Action(models.TextChoices):
     ACCOUNT_DELETED = "core.account.deleted", "compte supprimé"
     LOGIN_FAILED = "core.login.failed", "échec de connexion"
     MENTIONS_CHANGED = "blocks.version.mentions_changed", "mentions du certificat modifiées"
+    ENROLMENT_REGISTRATION_CHANGED = (
+        "candidates.enrolment.registration_changed",
+        "modalités d'inscription modifiées",
+    )
+    CPF_FLOW_GENERATED = "certification.cpf.flow_generated", "flux de déclaration CPF généré"
+    CPF_OUTCOME_RECORDED = (
+        "certification.cpf.outcome_recorded",
+        "résultat du traitement CPF enregistré",
+    )
+    CPF_CORRECTION_NOTED = (
+        "certification.cpf.correction_noted",
+        "correction de la déclaration CPF signalée",
+    )
 
 
 class Profile(models.Model):

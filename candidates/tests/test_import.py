@@ -299,7 +299,8 @@ def test_a_cell_spanning_several_lines_keeps_line_numbers_exact(cohort):
         (
             {"voie_acces": "alternance"},
             "voie d'accès inconnue (« alternance ») : formation_initiale, apprentissage, "
-            "formation_continue, contrat_professionnalisation, vae, candidat_libre "
+            "formation_continue, contrat_professionnalisation, vae, "
+            "equivalence_diplome_etranger, candidat_libre "
             "(ou leur libellé) attendu",
         ),
         ({"sexe": "X"}, "sexe invalide (« X ») : F ou M attendu"),
@@ -367,7 +368,8 @@ def test_every_bad_row_is_reported_at_once(cohort):
         "ligne 2 : champ obligatoire vide : sexe",
         "ligne 4 : date de naissance invalide (« 1er mai ») : JJ/MM/AAAA ou AAAA-MM-JJ attendu",
         "ligne 4 : voie d'accès inconnue (« stage ») : formation_initiale, apprentissage, "
-        "formation_continue, contrat_professionnalisation, vae, candidat_libre "
+        "formation_continue, contrat_professionnalisation, vae, "
+        "equivalence_diplome_etranger, candidat_libre "
         "(ou leur libellé) attendu",
     ]
 
