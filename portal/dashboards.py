@@ -25,7 +25,11 @@ from evaluations.standings import bloc_structure, missing_decisions, submitted_v
 
 def session_progress(sessions):
     """Sessions with how far their grading is: grids handed in out of those
-    expected (present candidates times assessors)."""
+    expected (present candidates times assessors).
+
+    Counted over sessions chosen by id: a queryset filtered on its assessors
+    (`for_assessor`) would count only the assessor it was filtered on."""
+    sessions = ExamSession.objects.filter(pk__in=sessions.values("pk"))
     sessions = sessions.select_related("modality__bloc", "cohort").annotate(
         present_count=Count("assessments", filter=Q(assessments__present=True), distinct=True),
         assessor_count=Count("assessors", distinct=True),

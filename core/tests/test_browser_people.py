@@ -7,19 +7,12 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from candidates.services import enrol
-from candidates.tests.factories import PASSWORD, make_candidate
+from candidates.tests.factories import make_candidate
+from core.tests.browser import sign_in, sign_out
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NEW_PASSWORD = "Un-mot-de-passe-sur-42"
-
-
-def sign_in(page, username, password=PASSWORD):
-    page.goto("/connexion/")
-    page.get_by_label("Nom d’utilisateur").fill(username)
-    page.get_by_label("Mot de passe").fill(password)
-    page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
 
 
 def test_the_office_invites_a_jury_member_who_chooses_a_password(page, admin_user):
@@ -43,7 +36,7 @@ def test_the_office_invites_a_jury_member_who_chooses_a_password(page, admin_use
 
     assert len(mail.outbox) == 1
     link = re.search(r"https?://[^/]+(/mot-de-passe/\S+/)", mail.outbox[0].body).group(1)
-    page.get_by_role("button", name="Se déconnecter").click()
+    sign_out(page)
     page.goto(link)
     page.get_by_label("Nouveau mot de passe*", exact=True).fill(NEW_PASSWORD)
     page.get_by_label("Confirmation du nouveau mot de passe*", exact=True).fill(NEW_PASSWORD)

@@ -12,10 +12,11 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from blocks.models import Criterion
-from candidates.tests.factories import PASSWORD, make_user
+from candidates.tests.factories import make_user
 from core import roles
 from core.audit import Action
 from core.models import AuditEvent
+from core.tests.browser import sign_in
 from evaluations.agreements import FROZEN, LEAD_ONLY, record_agreed_score
 from evaluations.deliberations import open_deliberation, sign_minutes
 from evaluations.models import AgreedScore, ExamSession
@@ -531,11 +532,7 @@ def test_the_lead_settles_a_disagreement_in_the_browser(
     first, second = criteria_of(oral_session)[:2]
     grade(assessment, jury_member, {first.pk: 0, second.pk: 1})
     grade(assessment, second_jury_member, {first.pk: 3, second.pk: 3})
-    page.goto("/connexion/")
-    page.get_by_label("Nom d’utilisateur").fill("jury1")
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
+    sign_in(page, "jury1")
     page.goto(synthesis_url(assessment))
     form = page.get_by_role("form", name=f"Note retenue pour le critère {first.label}")
     form.get_by_label("Note retenue").select_option("3")

@@ -3,23 +3,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from candidates.tests.factories import PASSWORD, fill_cohort
+from candidates.tests.factories import fill_cohort
 from certification.models import Certificate, PrintJob
+from core.tests.browser import sign_in, sign_out
 from evaluations.models import BlocDecision, Deliberation
 from evaluations.tests.factories import sit_bloc
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, username):
-    page.goto("/connexion/")
-    page.get_by_label("Nom d’utilisateur").fill(username)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-
-
-def sign_out(page):
-    page.get_by_role("button", name="Se déconnecter").click()
 
 
 def open_the_deliberation(page, jury):

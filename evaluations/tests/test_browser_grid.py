@@ -16,7 +16,8 @@ from blocks.export import SHIPPED_FILE
 from blocks.services import load_referential
 from candidates.models import Cohort
 from candidates.services import enrol
-from candidates.tests.factories import PASSWORD, fill_cohort
+from candidates.tests.factories import fill_cohort
+from core.tests.browser import sign_in
 from evaluations.models import Grid
 from evaluations.sessions import CriterionEntry, change_session_status, save_grid
 from evaluations.tests.factories import criteria_of, open_session
@@ -25,11 +26,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def open_grid(page, assessment, username="jury1", groups=8):
-    page.goto("/connexion/")
-    page.get_by_label("Nom d’utilisateur").fill(username)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
+    sign_in(page, username)
     page.goto(reverse("evaluations:grid", args=[assessment.pk]))
     expect(page.get_by_role("radiogroup")).to_have_count(groups)
 

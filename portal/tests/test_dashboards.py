@@ -368,3 +368,11 @@ def test_heatmap_states_and_links(login, published, cohort, trainer):
     assert '<span class="visually-hidden">C2.1 non acquise</span>' in text
     assert '<span class="visually-hidden">C4.1 pas encore évaluée</span>' in text
     assert "<td>9 / 38</td>" in text
+
+
+def test_the_jury_dashboard_counts_every_assessor_of_an_oral(
+    login, cohort, candidate, jury, jury_member, second_jury_member
+):
+    open_session("M1.1", cohort, [jury_member, second_jury_member], jury=jury)
+    page = login(jury_member).get(reverse("portal:jury_dashboard")).content.decode()
+    assert "0 grille(s) remise(s) pour 1 candidat(s) et 2 évaluateur(s)" in page
