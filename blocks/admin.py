@@ -4,10 +4,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
-from core.audit import record_event
-from core.models import Action
-
-from .export import MENTION_FIELDS
 from .models import (
     Activity,
     Bloc,
@@ -17,11 +13,19 @@ from .models import (
     EvaluationModality,
     GradingLevel,
 )
-from .services import activate_version, archive_version, duplicate_version
+from .services import (
+    EDITABLE_MENTIONS,
+    activate_version,
+    archive_version,
+    duplicate_version,
+    mention_changes,
+    mention_problems,
+    record_mention_changes,
+)
 
 # What stays editable on a frozen version: the mentions printed on
 # certificates, which the certifier may only learn after registration.
-VERSION_MENTIONS = (*MENTION_FIELDS, "note")
+VERSION_MENTIONS = (*EDITABLE_MENTIONS, "note")
 
 
 class FrozenAwareMixin:
@@ -71,8 +75,28 @@ class BlocInline(InlineOfVersion, admin.TabularInline):
     extra = 0
 
 
+class VersionAdminForm(forms.ModelForm):
+    """The same rules on the mentions as the office's mentions page (the
+    admin gives the model and the fields)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        planned = CertificationVersion(
+            **{
+                field: cleaned.get(field, getattr(self.instance, field))
+                for field in ("registration_decision_date", "registration_end_date", "rncp_code")
+            },
+            **{field: cleaned.get(field) or "" for field in ("cdc_issuer_id", "cdc_certifier_id")},
+        )
+        problems = mention_problems(planned, [])
+        if problems:
+            raise ValidationError(problems)
+        return cleaned
+
+
 @admin.register(CertificationVersion)
 class CertificationVersionAdmin(admin.ModelAdmin):
+    form = VersionAdminForm
     list_display = ("title", "version", "status", "rncp_code", "created_at")
     list_filter = ("status",)
     inlines = [GradingLevelInline, BlocInline]
@@ -92,27 +116,12 @@ class CertificationVersionAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         """The mentions printed on certificates, changed here, are audited
-        with their old and new values: they may change after activation."""
+        with their old and new values, as on the office's mentions page
+        (blocks.services.update_mentions): they may change after activation."""
         before = type(obj).objects.get(pk=obj.pk) if change else None
         super().save_model(request, obj, form, change)
-        if before is None:
-            return
-        changes = [
-            {
-                "field": str(obj._meta.get_field(field).verbose_name),
-                "old": mention_value(getattr(before, field)),
-                "new": mention_value(getattr(obj, field)),
-            }
-            for field in MENTION_FIELDS
-            if getattr(before, field) != getattr(obj, field)
-        ]
-        if changes:
-            record_event(
-                actor=request.user,
-                action=Action.MENTIONS_CHANGED,
-                target=obj,
-                data={"changes": changes},
-            )
+        if before is not None:
+            record_mention_changes(obj, mention_changes(before, obj), by=request.user)
 
     @admin.action(description="Dupliquer en nouvelle version brouillon")
     def duplicate(self, request, queryset):
@@ -151,13 +160,6 @@ class CertificationVersionAdmin(admin.ModelAdmin):
                     self.message_user(request, f"{version} : {message}", messages.ERROR)
             else:
                 self.message_user(request, f"{version} : version {done}.", messages.SUCCESS)
-
-
-def mention_value(value):
-    """A mention as the audit log keeps it: a date in the French way."""
-    if value is None:
-        return ""
-    return value.strftime("%d/%m/%Y") if hasattr(value, "strftime") else value
 
 
 class ActivityInline(InlineOfStructure, admin.StackedInline):

@@ -1,5 +1,6 @@
 """State changes of the referential."""
 
+import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -255,3 +256,150 @@ def _write_structure(version, canonical):
             for modality, item in modalities
             for code in item["competences"]
         )
+
+
+# What the office edits on the mentions page, a frozen version included: the
+# mentions printed on certificates, the registration's end, the signature and
+# the Caisse des Dépôts' identifiers (which the certifier may only learn after
+# the registration).
+EDITABLE_MENTIONS = (
+    *MENTION_FIELDS,
+    "registration_end_date",
+    "signature_image",
+    "cdc_issuer_id",
+    "cdc_certifier_id",
+    "cdc_contract_id",
+    "certification_type",
+    "declare_blocs",
+)
+CDC_CLIENT_IDS = ("cdc_issuer_id", "cdc_certifier_id")
+BLOC_CODE_LABEL = "code officiel du bloc {number}"
+
+
+def mention_value(value):
+    """A mention as the audit log keeps it: a date in the French way, a yes/no
+    in words, an image by its file name."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if hasattr(value, "strftime"):
+        return value.strftime("%d/%m/%Y")
+    if hasattr(value, "field") and hasattr(value, "storage"):  # a stored file
+        return value.name.rsplit("/", 1)[-1] if value else ""
+    return value
+
+
+def mention_changes(before, after, fields=EDITABLE_MENTIONS):
+    """[{field, old, new}] of the mentions that differ, fields named in French."""
+    return [
+        {
+            "field": str(after._meta.get_field(field).verbose_name),
+            "old": mention_value(getattr(before, field)),
+            "new": mention_value(getattr(after, field)),
+        }
+        for field in fields
+        if mention_value(getattr(before, field)) != mention_value(getattr(after, field))
+    ]
+
+
+def record_mention_changes(version, changes, *, by):
+    """One MENTIONS_CHANGED event with the old and new values, when anything changed."""
+    if changes:
+        record_event(
+            actor=by, action=Action.MENTIONS_CHANGED, target=version, data={"changes": changes}
+        )
+
+
+def mention_problems(version, blocs_and_codes):
+    """What is wrong with the mentions about to be saved, in French."""
+    problems = []
+    for field in CDC_CLIENT_IDS:
+        value = getattr(version, field)
+        if value and len(value) != 8:
+            label = version._meta.get_field(field).verbose_name
+            problems.append(f"L'{label} compte exactement 8 caractères ({len(value)} saisis).")
+    start, end = version.registration_decision_date, version.registration_end_date
+    if end is not None and start is not None and end <= start:
+        problems.append(
+            "La date de fin d'enregistrement au RNCP doit suivre la date de la décision "
+            "d'enregistrement."
+        )
+    codes = [code for _, code in blocs_and_codes if code]
+    for code in sorted({code for code in codes if codes.count(code) > 1}):
+        problems.append(f"Le code {code} est donné à plusieurs blocs de la version.")
+    for bloc, code in blocs_and_codes:
+        if not code:
+            continue
+        if not version.rncp_code:
+            problems.append(
+                f"Bloc {bloc.number} : renseignez le code RNCP de la version avant le code "
+                "de ses blocs."
+            )
+        elif not re.fullmatch(re.escape(version.rncp_code) + r"BC\d{2}", code):
+            problems.append(
+                f"Bloc {bloc.number} : le code {code} ne correspond pas au code RNCP de la "
+                f"version (attendu : {version.rncp_code}BC suivi de deux chiffres)."
+            )
+    return problems
+
+
+def update_mentions(version, *, values, bloc_codes, by):
+    """Save the mentions of a version (frozen or not) and its blocs' official
+    codes, in one transaction, audited with the old and new values.
+
+    `values`: {field of EDITABLE_MENTIONS: new value} (for the signature, an
+    uploaded image, False to remove it, or absent to keep it); `bloc_codes`:
+    {bloc pk: official code}."""
+    unknown = set(values) - set(EDITABLE_MENTIONS)
+    if unknown:
+        raise ValueError(f"Champs non modifiables ici : {sorted(unknown)}")
+    with transaction.atomic():
+        before = CertificationVersion.objects.select_for_update().get(pk=version.pk)
+        after = CertificationVersion.objects.get(pk=version.pk)
+        blocs = list(Bloc.objects.select_for_update().filter(certification_version=after))
+        for field, value in values.items():
+            if field == "signature_image" and value is None:
+                continue
+            if field == "signature_image" and value is False:
+                value = ""
+            setattr(after, field, value.strip() if isinstance(value, str) else value)
+        planned = [
+            (bloc, (bloc_codes.get(bloc.pk, bloc.official_code) or "").strip().upper())
+            for bloc in blocs
+        ]
+        problems = []
+        try:
+            after.clean_fields(
+                exclude=[f.name for f in after._meta.fields if f.name not in EDITABLE_MENTIONS]
+            )
+        except ValidationError as error:
+            problems.extend(error.messages)
+        problems.extend(mention_problems(after, planned))
+        if problems:
+            raise ValidationError(problems)
+        changed = [
+            field
+            for field in EDITABLE_MENTIONS
+            if mention_value(getattr(before, field)) != mention_value(getattr(after, field))
+        ]
+        if changed:
+            # Saving only these fields bypasses nothing: a version row has no
+            # freeze check of its own, its structure (the blocs) does.
+            after.save(update_fields=changed)
+        # Read after saving: an uploaded signature's stored name is the one kept.
+        changes = mention_changes(before, after)
+        for bloc, code in planned:
+            if code != bloc.official_code:
+                changes.append(
+                    {
+                        "field": BLOC_CODE_LABEL.format(number=bloc.number),
+                        "old": bloc.official_code,
+                        "new": code,
+                    }
+                )
+                # The bloc belongs to a structure that may be frozen: only its
+                # code changes, by an update that skips the structure's check.
+                Bloc.objects.filter(pk=bloc.pk).update(official_code=code)
+        record_mention_changes(after, changes, by=by)
+    return after

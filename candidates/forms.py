@@ -7,7 +7,7 @@ from core.people import display_name
 
 from .importing.readers import MAX_COLUMNS, MAX_ROWS
 from .models import Candidate, Cohort, Enrolment
-from .services import IDENTITY_FIELDS, enrol
+from .services import IDENTITY_FIELDS, REGISTRATION_FIELDS, enrol
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
@@ -41,8 +41,52 @@ class CohortForm(forms.ModelForm):
         self.fields["trainers"].label_from_instance = display_name
 
 
-class EnrolmentForm(forms.Form):
+class RegistrationFields(forms.Form):
+    """An enrolment's registration data: the type of VAE is asked for a VAE
+    route only, and refused for another."""
+
     access_route = forms.ChoiceField(label="Voie d'accès", choices=Enrolment.AccessRoute.choices)
+    vae_route = forms.ChoiceField(
+        label="Type de VAE",
+        choices=[("", "—"), *Enrolment.VaeRoute.choices],
+        required=False,
+        help_text="Uniquement pour une inscription par la VAE.",
+    )
+    registration_initiative = forms.ChoiceField(
+        label="Inscription à l'initiative de",
+        choices=[("", "—"), *Enrolment.Initiative.choices],
+        required=False,
+    )
+    registration_date = forms.DateField(
+        label="Date d'inscription à la certification", required=False, widget=DATE_INPUT
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        route, vae_route = cleaned.get("access_route"), cleaned.get("vae_route")
+        if route == Enrolment.AccessRoute.VAE and not vae_route and "vae_route" not in self.errors:
+            self.add_error("vae_route", "Pour une inscription par la VAE, précisez le type de VAE.")
+        if route and route != Enrolment.AccessRoute.VAE and vae_route:
+            self.add_error(
+                "vae_route", "Le type de VAE ne se renseigne que pour une inscription par la VAE."
+            )
+        return cleaned
+
+    def registration(self):
+        return {field: self.cleaned_data[field] for field in REGISTRATION_FIELDS}
+
+
+class RegistrationForm(RegistrationFields):
+    """The office corrects the registration data of an enrolment."""
+
+    def __init__(self, *args, enrolment, **kwargs):
+        kwargs.setdefault(
+            "initial", {field: getattr(enrolment, field) for field in REGISTRATION_FIELDS}
+        )
+        super().__init__(*args, **kwargs)
+
+
+class EnrolmentForm(RegistrationFields):
     optional_blocs = forms.ModelMultipleChoiceField(
         label="Blocs optionnels choisis",
         queryset=Bloc.objects.none(),
@@ -61,15 +105,15 @@ class EnrolmentForm(forms.Form):
         return enrol(
             candidate,
             self.cohort,
-            access_route=self.cleaned_data["access_route"],
             optional_blocs=list(self.cleaned_data["optional_blocs"]),
+            **self.registration(),
             by=by,
         )
 
 
 class ExistingCandidateEnrolmentForm(EnrolmentForm):
     candidate = forms.ModelChoiceField(label="Candidat", queryset=Candidate.objects.none())
-    field_order = ["candidate", "access_route", "optional_blocs"]
+    field_order = ["candidate", "access_route", "vae_route", "optional_blocs"]
 
     def __init__(self, *args, cohort, **kwargs):
         super().__init__(*args, cohort=cohort, **kwargs)
@@ -104,3 +148,23 @@ class ConfirmImportForm(forms.Form):
 
     def token_value(self):
         return self.cleaned_data["token"] if self.is_valid() else ""
+
+
+class CivilStatusReportForm(forms.Form):
+    """A candidate's report of an error in their civil status."""
+
+    message = forms.CharField(
+        label="L'erreur et la bonne information",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class CivilStatusAnswerForm(forms.Form):
+    """The office's answer, which closes a report."""
+
+    answer = forms.CharField(
+        label="Réponse au candidat",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.dateparse import parse_date
 
 from core.history import (
+    LONG,
     change_text,
     describes,
     label,
@@ -108,6 +109,11 @@ def _enrolment_created(event, context):
     return titled(event, listed(detail), separator=", ")
 
 
+@describes(Action.ENROLMENT_REGISTRATION_CHANGED)
+def _registration_changed(event, context):
+    return titled(event, model_changes(Enrolment, event.data.get("changes") or {}))
+
+
 @describes(Action.ENROLMENT_WITHDRAWN)
 def _withdrawn(event, context):
     return with_reason(label(event), event.data)
@@ -136,3 +142,14 @@ def _import_applied(event, context):
     file = data.get("file")
     head = label(event) + (f" depuis {quoted(file)}" if file else "")
     return f"{head} : {listed(counts)}" if listed(counts) else head
+
+
+@describes(Action.CIVIL_STATUS_REPORTED)
+def _civil_status_reported(event, context):
+    return titled(event, quoted(event.data.get("message"), LONG))
+
+
+@describes(Action.CIVIL_STATUS_REPORT_CLOSED)
+def _civil_status_report_closed(event, context):
+    answer = event.data.get("answer")
+    return label(event) + (f", réponse : {quoted(answer, LONG)}" if answer else "")

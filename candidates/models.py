@@ -327,3 +327,42 @@ class PendingImport(models.Model):
 
     def __str__(self):
         return self.filename
+
+
+class CivilStatusReport(models.Model):
+    """A candidate tells the office that their civil status is wrong (a name,
+    a birth date): the office reads it on the candidate's page and corrects
+    the record itself."""
+
+    candidate = models.ForeignKey(
+        Candidate,
+        verbose_name="candidat",
+        on_delete=models.PROTECT,
+        related_name="civil_status_reports",
+    )
+    message = models.TextField("erreur signalée")
+    reported_at = models.DateTimeField("signalée le", auto_now_add=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="signalée par",
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    closed_at = models.DateTimeField("traitée le", null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="traitée par",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    answer = models.TextField("réponse du bureau", blank=True)
+
+    class Meta:
+        verbose_name = "signalement d'état civil"
+        verbose_name_plural = "signalements d'état civil"
+        ordering = ["-reported_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.candidate} · {self.reported_at:%d/%m/%Y}"

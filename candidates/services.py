@@ -110,7 +110,86 @@ def check_optional_blocs(cohort, optional_blocs):
         )
 
 
-def enrol(candidate, cohort, *, access_route, optional_blocs=(), by):
+REGISTRATION_FIELDS = ("access_route", "vae_route", "registration_initiative", "registration_date")
+
+
+def registration_problems(
+    *, access_route, vae_route, registration_initiative, vae_route_required=True
+):
+    """What is wrong with an enrolment's registration data, in French. An
+    enrolment created by an older caller or an import without the column may
+    leave the type of VAE to be given later (`vae_route_required=False`): the
+    office's edit then asks for it."""
+    problems = []
+    if access_route not in Enrolment.AccessRoute.values:
+        problems.append(f"Voie d'accès inconnue : {access_route}.")
+    if vae_route and vae_route not in Enrolment.VaeRoute.values:
+        problems.append(f"Type de VAE inconnu : {vae_route}.")
+    if vae_route_required and access_route == Enrolment.AccessRoute.VAE and not vae_route:
+        problems.append("Pour une inscription par la VAE, précisez le type de VAE.")
+    if access_route != Enrolment.AccessRoute.VAE and vae_route:
+        problems.append("Le type de VAE ne se renseigne que pour une inscription par la VAE.")
+    if registration_initiative and registration_initiative not in Enrolment.Initiative.values:
+        problems.append(f"Initiative d'inscription inconnue : {registration_initiative}.")
+    return problems
+
+
+def _stored(value):
+    """A registration value as the audit log keeps it (a date in ISO)."""
+    return value.isoformat() if hasattr(value, "isoformat") else (value or "")
+
+
+def change_registration(
+    enrolment, *, access_route, vae_route="", registration_initiative="", registration_date=None, by
+):
+    """The office corrects an enrolment's registration data (access route,
+    type of VAE, initiative, date of registration to the certification),
+    audited with the old and new values."""
+    values = {
+        "access_route": access_route,
+        "vae_route": vae_route or "",
+        "registration_initiative": registration_initiative or "",
+        "registration_date": registration_date,
+    }
+    problems = registration_problems(
+        access_route=access_route,
+        vae_route=values["vae_route"],
+        registration_initiative=values["registration_initiative"],
+    )
+    if problems:
+        raise ValidationError(problems)
+    with transaction.atomic():
+        enrolment = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
+        changes = {
+            field: [_stored(getattr(enrolment, field)), _stored(value)]
+            for field, value in values.items()
+            if _stored(getattr(enrolment, field)) != _stored(value)
+        }
+        if not changes:
+            return enrolment
+        for field in changes:
+            setattr(enrolment, field, values[field])
+        enrolment.save(update_fields=list(changes))
+        record_event(
+            actor=by,
+            action=Action.ENROLMENT_REGISTRATION_CHANGED,
+            target=enrolment,
+            data={"changes": changes},
+        )
+    return enrolment
+
+
+def enrol(
+    candidate,
+    cohort,
+    *,
+    access_route,
+    optional_blocs=(),
+    vae_route="",
+    registration_initiative="",
+    registration_date=None,
+    by,
+):
     with transaction.atomic():
         cohort = (
             Cohort.objects.select_for_update()
@@ -121,13 +200,24 @@ def enrol(candidate, cohort, *, access_route, optional_blocs=(), by):
             raise ValidationError(
                 "La version de certification de cette promotion n'est plus active."
             )
-        if access_route not in Enrolment.AccessRoute.values:
-            raise ValidationError(f"Voie d'accès inconnue : {access_route}.")
+        problems = registration_problems(
+            access_route=access_route,
+            vae_route=vae_route or "",
+            registration_initiative=registration_initiative or "",
+            vae_route_required=False,
+        )
+        if problems:
+            raise ValidationError(problems)
         check_optional_blocs(cohort, optional_blocs)
         if Enrolment.objects.filter(candidate=candidate, cohort=cohort).exists():
             raise ValidationError(f"{candidate} est déjà inscrit(e) dans la promotion {cohort}.")
         enrolment = Enrolment.objects.create(
-            candidate=candidate, cohort=cohort, access_route=access_route
+            candidate=candidate,
+            cohort=cohort,
+            access_route=access_route,
+            vae_route=vae_route or "",
+            registration_initiative=registration_initiative or "",
+            registration_date=registration_date,
         )
         enrolment.optional_blocs.set(optional_blocs)
         record_event(
@@ -137,6 +227,15 @@ def enrol(candidate, cohort, *, access_route, optional_blocs=(), by):
             data={
                 "access_route": access_route,
                 "optional_blocs": [bloc.number for bloc in optional_blocs],
+                **{
+                    field: _stored(value)
+                    for field, value in (
+                        ("vae_route", vae_route),
+                        ("registration_initiative", registration_initiative),
+                        ("registration_date", registration_date),
+                    )
+                    if value
+                },
             },
         )
     return enrolment
@@ -298,7 +397,7 @@ def apply_import(cohort, filename, content, *, by):
                 Enrolment(
                     candidate=candidate,
                     cohort=cohort,
-                    access_route=row.access_route,
+                    **row.registration(),
                     status=Enrolment.Status.ENROLLED,
                 )
                 for candidate, row in to_enrol
@@ -375,3 +474,63 @@ def confirm_import(cohort, *, token, by):
         plan = apply_import(cohort, pending.filename, bytes(pending.content), by=by)
         pending.delete()
     return plan
+
+
+# Errors in a candidate's civil status, reported by the candidate to the office.
+
+# Reports a candidate may have waiting at once: enough for any real error.
+MAX_OPEN_REPORTS = 3
+
+
+def report_civil_status_error(candidate, *, message, by):
+    """The candidate `by` tells the office that their own civil status (a
+    name, a birth date or place) is wrong. The office reads it on the
+    candidate's page, corrects the record itself and answers."""
+    message = (message or "").strip()
+    if not message:
+        raise ValidationError("Décrivez l'erreur et la bonne information.")
+    with transaction.atomic():
+        candidate = Candidate.objects.select_for_update().get(pk=candidate.pk)
+        if by is None or candidate.user_id is None or candidate.user_id != by.pk:
+            raise ValidationError("Seul le candidat signale une erreur de son propre état civil.")
+        waiting = candidate.civil_status_reports.filter(closed_at__isnull=True).count()
+        if waiting >= MAX_OPEN_REPORTS:
+            raise ValidationError(
+                f"Vous avez déjà {waiting} signalements en attente : le bureau de la "
+                "certification y répond avant d'en recevoir d'autres."
+            )
+        report = candidate.civil_status_reports.create(message=message, reported_by=by)
+        record_event(
+            actor=by,
+            action=Action.CIVIL_STATUS_REPORTED,
+            target=candidate,
+            data={"report": report.pk, "message": message},
+        )
+    return report
+
+
+def close_civil_status_report(report, *, answer, by):
+    """The office answers a report (the correction made, or why nothing
+    changes) and closes it; the candidate reads the answer on their page."""
+    answer = (answer or "").strip()
+    if not answer:
+        raise ValidationError(
+            "Indiquez la réponse au candidat : la correction faite, ou pourquoi rien ne change."
+        )
+    with transaction.atomic():
+        report = (
+            type(report).objects.select_for_update().select_related("candidate").get(pk=report.pk)
+        )
+        if report.closed_at is not None:
+            raise ValidationError("Ce signalement est déjà traité.")
+        report.closed_at = timezone.now()
+        report.closed_by = by
+        report.answer = answer
+        report.save(update_fields=["closed_at", "closed_by", "answer"])
+        record_event(
+            actor=by,
+            action=Action.CIVIL_STATUS_REPORT_CLOSED,
+            target=report.candidate,
+            data={"report": report.pk, "answer": answer},
+        )
+    return report

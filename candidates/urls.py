@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import civil_status_views, views
 
 app_name = "candidates"
 urlpatterns = [
@@ -21,6 +21,21 @@ urlpatterns = [
     path("candidats/<int:pk>/", views.candidate_detail, name="candidate"),
     path("candidats/<int:pk>/modifier/", views.candidate_edit, name="candidate_edit"),
     path("candidats/<int:pk>/inviter/", views.candidate_invite, name="candidate_invite"),
+    path(
+        "inscriptions/<int:pk>/modalites/",
+        views.enrolment_registration,
+        name="enrolment_registration",
+    ),
     path("inscriptions/<int:pk>/retrait/", views.enrolment_withdraw, name="enrolment_withdraw"),
     path("mon-espace/", views.my_space, name="my_space"),
+    path(
+        "mon-espace/signaler-une-erreur/",
+        civil_status_views.civil_status_report,
+        name="civil_status_report",
+    ),
+    path(
+        "signalements-etat-civil/<int:pk>/traiter/",
+        civil_status_views.civil_status_report_close,
+        name="civil_status_report_close",
+    ),
 ]

@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
@@ -19,12 +20,14 @@ from .forms import (
     EnrolmentForm,
     ExistingCandidateEnrolmentForm,
     ImportForm,
+    RegistrationForm,
     WithdrawalForm,
 )
 from .importing import ImportRefused, plan_import
 from .models import Candidate, Cohort, Enrolment
 from .services import (
     candidates_without_account,
+    change_registration,
     confirm_import,
     hold_import,
     invite_candidate,
@@ -267,7 +270,19 @@ def _candidate_page(request, candidate):
     )
     is_admin = roles.is_admin(request.user)
     history = (
-        describe_events(AuditEvent.objects.for_object(candidate).select_related("actor")[:50])
+        describe_events(
+            (
+                AuditEvent.objects.for_object(candidate)
+                | AuditEvent.objects.filter(
+                    content_type=ContentType.objects.get_for_model(Enrolment),
+                    object_id__in=[
+                        str(pk) for pk in candidate.enrolments.values_list("pk", flat=True)
+                    ],
+                )
+            )
+            .select_related("actor")
+            .order_by("-created_at", "-pk")[:50]
+        )
         if is_admin
         else []
     )
@@ -346,4 +361,36 @@ def enrolment_withdraw(request, pk):
         "parmi les inscrits actifs.",
         submit="Retirer",
         back=enrolment.cohort.get_absolute_url(),
+    )
+
+
+@role_required(ADMIN)
+def enrolment_registration(request, pk):
+    """The office corrects an enrolment's access route, type of VAE,
+    initiative and date of registration, from the candidate's page."""
+    enrolment = get_object_or_404(
+        Enrolment.objects.select_related("candidate", "cohort").filter(
+            cohort__in=Cohort.objects.visible_to(request.user)
+        ),
+        pk=pk,
+    )
+    form = RegistrationForm(request.POST or None, enrolment=enrolment)
+    if request.method == "POST" and form.is_valid():
+        try:
+            change_registration(enrolment, **form.registration(), by=request.user)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(
+                request, f"Inscription de {enrolment.candidate} dans {enrolment.cohort} modifiée."
+            )
+            return redirect(enrolment.candidate)
+    return form_page(
+        request,
+        form,
+        title=f"Modalités d'inscription de {enrolment.candidate} · {enrolment.cohort}",
+        intro="Voie d'accès à la certification et inscription : chaque modification est "
+        "enregistrée dans l'historique du candidat.",
+        submit="Enregistrer",
+        back=enrolment.candidate.get_absolute_url(),
     )

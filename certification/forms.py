@@ -54,3 +54,72 @@ class PrintForm(forms.Form):
         queryset=Deliberation.objects.effective().select_related("jury", "cohort"),
         empty_label=None,
     )
+
+
+PDF_MAX_BYTES = 10 * 1024 * 1024  # 10 Mo, as nginx's client_max_body_size
+TOO_LARGE = "Ce fichier dépasse 10 Mo : ce n'est pas un certificat."
+
+
+class PdfCheckForm(forms.Form):
+    """A PDF dropped on the public verification page, to compare with the
+    issued document. Anything but a PDF of at most 10 Mo gets a French message."""
+
+    document = forms.FileField(
+        label="Document PDF à contrôler",
+        help_text="Le fichier PDF du certificat, tel qu'il vous a été remis (10 Mo au plus).",
+        error_messages={
+            "required": "Choisissez le fichier PDF à contrôler.",
+            "empty": "Ce fichier est vide.",
+            "invalid": "Aucun fichier reçu : choisissez le fichier PDF à contrôler.",
+        },
+    )
+
+    def clean_document(self):
+        document = self.cleaned_data["document"]
+        if document.size > PDF_MAX_BYTES:
+            raise forms.ValidationError(TOO_LARGE)
+        document.seek(0)
+        head = document.read(1024)
+        document.seek(0)
+        if b"%PDF-" not in head:
+            raise forms.ValidationError("Ce fichier n'est pas un PDF.")
+        return document
+
+    def data_bytes(self):
+        document = self.cleaned_data["document"]
+        document.seek(0)
+        return document.read()
+
+
+LEGAL_BASIS_LABEL = "Fondement juridique de la délivrance"
+LEGAL_BASIS_HELP = (
+    "La décision du jury est postérieure à la fin de l'enregistrement au RNCP : citez le texte "
+    "ou la mesure qui permet de délivrer ce certificat (mesure transitoire, renouvellement en "
+    "cours…). Il est conservé avec le certificat et dans l'historique."
+)
+
+
+class LegalBasisForm(forms.Form):
+    """The legal basis of a certificate issued for a jury decision taken after
+    the registration's end; the service refuses an empty one in French."""
+
+    legal_basis = forms.CharField(
+        label=LEGAL_BASIS_LABEL,
+        help_text=LEGAL_BASIS_HELP,
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def text(self):
+        return self.cleaned_data.get("legal_basis", "") if self.is_valid() else ""
+
+
+class IssueWithLegalBasisForm(IssueForm, LegalBasisForm):
+    """The issue form asked again with the legal basis, the decision or the
+    enrolment carried hidden."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["decision"].widget = forms.HiddenInput()
+        self.fields["enrolment"].widget = forms.HiddenInput()

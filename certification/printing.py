@@ -33,6 +33,7 @@ from evaluations.models import BlocDecision, Deliberation
 
 from .models import Certificate, PrintJob
 from .services import (
+    after_registration,
     due_bloc_decisions,
     effective_validations,
     issue_bloc_certificate,
@@ -142,7 +143,11 @@ def start_print_job(deliberation, *, by, enqueue=True):
     jobs = PrintJob.objects.filter(deliberation=deliberation)
     fail_stale_jobs(jobs)
     _refuse_if_running(jobs)
-    total = due_bloc_decisions(deliberation).count() + len(due_titles(deliberation))
+    decisions, titles = list(due_bloc_decisions(deliberation)), due_titles(deliberation)
+    total = len(decisions) + len(titles)
+    late = after_registration(deliberation)
+    if total and late:
+        raise ValidationError(left_out_message(late, decisions, titles))
     if not total:
         raise ValidationError(
             "Aucun certificat n'est à délivrer pour ce procès-verbal : rien à imprimer."
@@ -215,6 +220,12 @@ def print_certificates(job_id, attempt=None):
     try:
         decisions = list(due_bloc_decisions(job.deliberation))
         titles = due_titles(job.deliberation)
+        late = after_registration(job.deliberation)
+        left_out = (
+            left_out_message(late, decisions, titles) if late and (decisions or titles) else ""
+        )
+        if late:  # the registration's end was set since the job was asked for
+            decisions, titles = [], []
         # What is due now (another issue may have happened since the job was
         # asked for), after what an earlier attempt of this job issued.
         already = job.certificates.count()
@@ -224,7 +235,7 @@ def print_certificates(job_id, attempt=None):
         for enrolment in titles:
             _issue_one(job, issue_title_certificate, enrolment)
         _bundle(job, job.certificates.order_by("year", "sequence"))
-        _beat(job, status=PrintJob.Status.DONE)
+        _beat(job, status=PrintJob.Status.DONE, error=left_out)
     except Superseded:
         return
     except ValidationError as error:
@@ -233,6 +244,20 @@ def print_certificates(job_id, attempt=None):
         # Never leave a job "running" for ever: the office sees it failed.
         _mine(job).update(status=PrintJob.Status.FAILED, error=f"Erreur inattendue : {error}")
         raise
+
+
+def left_out_message(late, decisions, titles):
+    """Why the certificates of a PV signed after the registration's end are not
+    printed in bulk, and which they are, in French."""
+    names = [
+        f"{decision.enrolment.candidate.full_name} (bloc {decision.bloc.number})"
+        for decision in decisions
+    ] + [f"{enrolment.candidate.full_name} (titre)" for enrolment in titles]
+    return (
+        f"{late} : ses certificats ne sont pas imprimés en lot. Non imprimés : "
+        + ", ".join(names)
+        + ". Délivrez-les un par un en consignant le fondement juridique de la délivrance."
+    )
 
 
 def _mine(job):
@@ -271,7 +296,9 @@ def _bundle(job, certificates):
                 certificate = store_pdf(certificate.pk)
                 with certificate.pdf.open("rb") as stored:
                     data = stored.read()  # one certificate, a few dozen kilobytes
-                writer.append(io.BytesIO(data))
+                # A printing copy: without the certificates' signature fields,
+                # which a merged file would show as broken signatures.
+                writer.append(io.BytesIO(data), excluded_fields=["/Annots", "/B"])
                 bundle.writestr(f"{certificate.number}.pdf", data)
                 _beat(job)
         writer.write(merged)

@@ -7,6 +7,7 @@ import base64
 import logging
 
 import segno
+from django.core.files.storage import default_storage
 from django.template.loader import render_to_string
 
 from core.pdf import render_pdf
@@ -20,6 +21,25 @@ def qr_data_uri(url):
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
+SIGNATURE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg"}
+
+
+def signature_data_uri(name):
+    """The signature image frozen in the mentions (its stored file), as a data:
+    URL: the PDF renderer fetches nothing else (core.pdf). "" when there is
+    none or it cannot be read: the certificate keeps its signature line."""
+    content_type = SIGNATURE_TYPES.get(name.rsplit(".", 1)[-1].lower()) if name else None
+    if content_type is None:
+        return ""
+    try:
+        with default_storage.open(name, "rb") as stored:
+            data = stored.read()
+    except OSError:
+        logger.warning("Image de signature illisible : %s", name)
+        return ""
+    return f"data:{content_type};base64," + base64.b64encode(data).decode()
+
+
 def certificate_html(certificate):
     """Dates are frozen as ISO strings and printed in French by the template
     (« 1er décembre 2026 »)."""
@@ -30,6 +50,7 @@ def certificate_html(certificate):
             "m": certificate.mentions,
             "verification_url": certificate.public_url,
             "qr": qr_data_uri(certificate.public_url),
+            "signature": signature_data_uri(certificate.mentions.get("signature_image", "")),
         },
     )
 

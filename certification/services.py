@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from candidates.models import Candidate
 from core.audit import Action, record_event
+from core.signing import seal_pdf, sha256
 from evaluations.models import BlocDecision, Deliberation
 from evaluations.standings import validated_blocs
 
@@ -53,6 +54,9 @@ def gather_mentions(*, candidate, deliberation, bloc=None, validated=(), issue_d
             if version.registration_decision_date
             else ""
         ),
+        "registration_end_date": (
+            version.registration_end_date.isoformat() if version.registration_end_date else ""
+        ),
         "national_level": version.national_level,
         "european_level": version.european_level,
         "nsf_codes": version.nsf_codes,
@@ -76,10 +80,13 @@ def gather_mentions(*, candidate, deliberation, bloc=None, validated=(), issue_d
         "issue_date": issue_date.isoformat(),
         "signatory_name": version.signatory_name,
         "signatory_title": version.signatory_title,
+        # The stored file of the signature, printed above the signatory's name.
+        "signature_image": version.signature_image.name or "",
     }
     if bloc is not None:
         mentions["bloc"] = {
             "number": bloc.number,
+            "official_code": bloc.official_code,
             "title": bloc.title,
             "optional": bloc.optional,
             "competences": [
@@ -89,7 +96,13 @@ def gather_mentions(*, candidate, deliberation, bloc=None, validated=(), issue_d
         }
     else:
         mentions["blocs"] = [
-            {"number": b.number, "title": b.title, "optional": b.optional} for b in validated
+            {
+                "number": b.number,
+                "official_code": b.official_code,
+                "title": b.title,
+                "optional": b.optional,
+            }
+            for b in validated
         ]
     return mentions
 
@@ -103,8 +116,26 @@ def issue_date_for(deliberation):
     return max(timezone.localdate(), signature_date(deliberation))
 
 
+# Mandatory on one kind of certificate only: a bloc certificate names its bloc
+# by the code of the RNCP file; the parchment states until when the
+# registration runs.
+BLOC_MANDATORY_MENTIONS = {"official_code": "le code officiel du bloc (fiche RNCP)"}
+TITLE_MANDATORY_MENTIONS = {
+    "registration_end_date": "la date de fin d'enregistrement au RNCP",
+}
+
+
 def missing_mentions(mentions):
-    return [label for key, label in MANDATORY_MENTIONS.items() if not mentions.get(key)]
+    missing = [label for key, label in MANDATORY_MENTIONS.items() if not mentions.get(key)]
+    if "bloc" in mentions:
+        missing += [
+            label for key, label in BLOC_MANDATORY_MENTIONS.items() if not mentions["bloc"].get(key)
+        ]
+    else:
+        missing += [
+            label for key, label in TITLE_MANDATORY_MENTIONS.items() if not mentions.get(key)
+        ]
+    return missing
 
 
 def _refuse_if_incomplete(mentions):
@@ -132,7 +163,47 @@ def allocate_number(prefix, year):
     return counter.last, f"{prefix}-{year}-{counter.last:05d}"
 
 
-def _create(*, kind, candidate, enrolment, deliberation, mentions, by, bloc=None, decision=None):
+class AfterRegistration(ValidationError):
+    """Refused: the PV was signed after the registration's end and no legal
+    basis was given. The issue pages then ask for one."""
+
+
+def after_registration(deliberation):
+    """The refusal to give for a certificate citing `deliberation`, a PV signed
+    after the end of the version's registration in the RNCP; "" when in time."""
+    version = deliberation.jury.certification_version
+    end, signed = version.registration_end_date, signature_date(deliberation)
+    if end is None or signed <= end:
+        return ""
+    return (
+        f"Le procès-verbal n° {deliberation.pk} a été signé le {signed:%d/%m/%Y}, après la fin "
+        f"de l'enregistrement de la certification au RNCP le {end:%d/%m/%Y}"
+    )
+
+
+def _refuse_after_registration(deliberation, legal_basis):
+    """A decision after the registration's end gives a certificate only on a
+    recorded legal basis (a transitional measure, a renewal in progress…)."""
+    late = after_registration(deliberation)
+    if late and not legal_basis:
+        raise AfterRegistration(
+            late + " : indiquez le fondement juridique qui permet de délivrer ce certificat."
+        )
+    return legal_basis if late else ""
+
+
+def _create(
+    *,
+    kind,
+    candidate,
+    enrolment,
+    deliberation,
+    mentions,
+    by,
+    bloc=None,
+    decision=None,
+    legal_basis="",
+):
     _refuse_if_incomplete(mentions)
     year = int(mentions["issue_date"][:4])
     prefix = deliberation.jury.certification_version.certificate_prefix
@@ -149,14 +220,13 @@ def _create(*, kind, candidate, enrolment, deliberation, mentions, by, bloc=None
         decision=decision,
         deliberation=deliberation,
         mentions=mentions,
+        legal_basis=legal_basis,
         issued_by=by if by is not None and by.is_authenticated else None,
     )
-    record_event(
-        actor=by,
-        action=Action.CERTIFICATE_ISSUED,
-        target=certificate,
-        data={"number": number, "kind": kind},
-    )
+    data = {"number": number, "kind": kind}
+    if legal_basis:
+        data["legal_basis"] = legal_basis
+    record_event(actor=by, action=Action.CERTIFICATE_ISSUED, target=certificate, data=data)
     certificate_id = certificate.pk
     # A rendering failure must not undo the issue: the PDF is produced again on download.
     transaction.on_commit(lambda: store_pdf(certificate_id), robust=True)
@@ -207,8 +277,10 @@ def _refuse_if_certified(candidate, bloc):
         )
 
 
-def issue_bloc_certificate(decision, *, by):
-    """Issue the certificate of a bloc validated in a published PV in force."""
+def issue_bloc_certificate(decision, *, by, legal_basis=""):
+    """Issue the certificate of a bloc validated in a published PV in force;
+    `legal_basis` is required when the PV was signed after the registration's end."""
+    legal_basis = (legal_basis or "").strip()
     with transaction.atomic():
         decision = BlocDecision.objects.select_related(
             "enrolment", "bloc", "deliberation__jury__certification_version"
@@ -222,6 +294,7 @@ def issue_bloc_certificate(decision, *, by):
         _refuse_if_withdrawn(decision.enrolment)
         refuse_unless_effective(decision.deliberation)
         _refuse_if_certified(candidate, decision.bloc)
+        legal_basis = _refuse_after_registration(decision.deliberation, legal_basis)
         mentions = gather_mentions(
             candidate=candidate,
             deliberation=decision.deliberation,
@@ -237,6 +310,7 @@ def issue_bloc_certificate(decision, *, by):
             decision=decision,
             mentions=mentions,
             by=by,
+            legal_basis=legal_basis,
         )
 
 
@@ -330,12 +404,14 @@ def _refuse_if_titled(candidate):
         )
 
 
-def issue_title_certificate(enrolment, *, by):
+def issue_title_certificate(enrolment, *, by, legal_basis=""):
+    legal_basis = (legal_basis or "").strip()
     with transaction.atomic():
         candidate = _lock_holder(enrolment.candidate_id)
         due, validated, deliberation = title_status(enrolment)
         _refuse_title_unless_due(enrolment, due)
         _refuse_if_titled(candidate)
+        legal_basis = _refuse_after_registration(deliberation, legal_basis)
         mentions = gather_mentions(
             candidate=candidate,
             deliberation=deliberation,
@@ -349,6 +425,7 @@ def issue_title_certificate(enrolment, *, by):
             deliberation=deliberation,
             mentions=mentions,
             by=by,
+            legal_basis=legal_basis,
         )
 
 
@@ -428,7 +505,9 @@ def _current_grounds(old, candidate, *, bloc_gone, title_gone):
 
 def reissue_certificate(certificate, *, by):
     """A new certificate from the holder's current identity (after a correction);
-    the old one is marked superseded and points to the new one."""
+    the old one is marked superseded and points to the new one. It rests on the
+    same decision: the legal basis of the old one, if any, carries over, and a
+    re-edition is not refused for the registration's end."""
     with transaction.atomic():
         candidate = _lock_holder(certificate.candidate_id)
         old = Certificate.objects.select_for_update().get(pk=certificate.pk)
@@ -454,6 +533,7 @@ def reissue_certificate(certificate, *, by):
             decision=decision,
             mentions=mentions,
             by=by,
+            legal_basis=old.legal_basis,
         )
         old.superseded_by = new
         old.save(update_fields=["superseded_by"])
@@ -466,11 +546,12 @@ def reissue_certificate(certificate, *, by):
     return new
 
 
-def issue_again(certificate, *, reason, by):
+def issue_again(certificate, *, reason, by, legal_basis=""):
     """After a revocation, a new certificate for the same bloc (or title): an
     explicit act with its reason, never offered in the lists of what is due.
     New number and code; the revoked one stays revoked."""
     reason = (reason or "").strip()
+    legal_basis = (legal_basis or "").strip()
     if not reason:
         raise ValidationError("Indiquez le motif de la nouvelle délivrance.")
     with transaction.atomic():
@@ -494,6 +575,7 @@ def issue_again(certificate, *, reason, by):
         )
         if decision is not None:
             _refuse_if_withdrawn(decision.enrolment)
+        legal_basis = _refuse_after_registration(deliberation, legal_basis)
         new = _create(
             kind=old.kind,
             candidate=candidate,
@@ -503,6 +585,7 @@ def issue_again(certificate, *, reason, by):
             decision=decision,
             mentions=mentions,
             by=by,
+            legal_basis=legal_basis,
         )
         record_event(
             actor=by,
@@ -549,14 +632,23 @@ def withdrawn_certificates():
 
 
 def store_pdf(certificate_id):
-    """Render once and keep the file; a stored PDF is never rendered again."""
+    """Render once, seal with the certifier's seal (PAdES) and keep the file
+    with its SHA-256: what is stored is what is served and what the public
+    verification compares. A stored PDF is never rendered again."""
     from .rendering import render_certificate
 
     certificate = Certificate.objects.get(pk=certificate_id)
     if not certificate.pdf:
-        certificate.pdf.save(
-            f"{certificate.number}.pdf", ContentFile(render_certificate(certificate)), save=True
+        mentions = certificate.mentions
+        sealed = seal_pdf(
+            render_certificate(certificate),
+            reason=f"{certificate.get_kind_display()} n° {certificate.number} délivré par "
+            f"{mentions.get('certifier', '')}",
+            location=mentions.get("issue_place", ""),
         )
+        certificate.pdf.save(f"{certificate.number}.pdf", ContentFile(sealed), save=False)
+        certificate.pdf_sha256 = sha256(sealed)
+        certificate.save(update_fields=["pdf", "pdf_sha256"])
     return certificate
 
 

@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from portal import views as portal_views
 
-from . import views
+from . import cpf_views, views
 
 admin.site.site_header = "Administration de la certification"
 admin.site.site_title = "Certification"
@@ -13,6 +13,9 @@ certificates = (
     [
         path("verifier/", views.verify_form, name="verify_form"),
         path("verifier/<str:code>/", views.verify, name="verify"),
+        path("verifier/<str:code>.json", views.verify_json, name="verify_json"),
+        path("verifier/<str:code>/fichier/", views.verify_file, name="verify_file"),
+        path("verifier/<str:code>/fichier.json", views.verify_file_json, name="verify_file_json"),
         path("certificats/", views.certificate_list, name="certificates"),
         path("certificats/delivrer/", views.certificate_issue, name="issue"),
         path("certificats/retires/", views.revoke_withdrawn, name="revoke_withdrawn"),
@@ -34,6 +37,25 @@ certificates = (
             name="issue_again",
         ),
         path("mes-certificats/", views.my_certificates, name="mine"),
+        path("declarations-cpf/", cpf_views.declaration_list, name="cpf"),
+        path("declarations-cpf/generer/", cpf_views.declaration_generate, name="cpf_generate"),
+        path("declarations-cpf/flux/<int:number>/", cpf_views.flow_detail, name="cpf_flow"),
+        path("declarations-cpf/flux/<int:number>/xml/", cpf_views.flow_xml, name="cpf_flow_xml"),
+        path(
+            "declarations-cpf/flux/<int:number>/resultats/",
+            cpf_views.flow_outcomes_csv,
+            name="cpf_outcomes_csv",
+        ),
+        path(
+            "declarations-cpf/passages/<int:pk>/resultat/",
+            cpf_views.passage_outcome,
+            name="cpf_outcome",
+        ),
+        path(
+            "declarations-cpf/certificats/<str:number>/correction/",
+            cpf_views.certificate_correction,
+            name="cpf_correction",
+        ),
     ],
     "certification",
 )

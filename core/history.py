@@ -289,6 +289,11 @@ def _account_activation(event, context):
     return titled(event, str(event.data.get("name") or ""))
 
 
+@describes(Action.PASSWORD_CHANGED)
+def _password_changed(event, context):
+    return titled(event, str(event.data.get("name") or ""))
+
+
 @describes(Action.ACCOUNT_DELETED)
 def _account_deleted(event, context):
     data = event.data

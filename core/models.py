@@ -72,6 +72,15 @@ class Action(models.TextChoices):
         "candidates.enrolment.registration_changed",
         "modalités d'inscription modifiées",
     )
+    PASSWORD_CHANGED = "core.account.password_changed", "mot de passe changé"
+    CIVIL_STATUS_REPORTED = (
+        "candidates.candidate.civil_status_reported",
+        "erreur d'état civil signalée",
+    )
+    CIVIL_STATUS_REPORT_CLOSED = (
+        "candidates.candidate.civil_status_report_closed",
+        "signalement d'état civil traité",
+    )
     CPF_FLOW_GENERATED = "certification.cpf.flow_generated", "flux de déclaration CPF généré"
     CPF_OUTCOME_RECORDED = (
         "certification.cpf.outcome_recorded",
@@ -154,3 +163,54 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError("Le journal d'audit ne peut pas être effacé.")
+
+
+class Notification(models.Model):
+    """An e-mail the platform sends on an event, kept as an outbox: what was
+    sent, to whom, and what failed. One per event and address."""
+
+    class Kind(models.TextChoices):
+        SESSION_OPENED = "session_opened", "Session ouverte à la notation"
+        MINUTES_TO_SIGN = "minutes_to_sign", "Procès-verbal à signer"
+        RESULTS_PUBLISHED = "results_published", "Résultats publiés"
+        CERTIFICATE_AVAILABLE = "certificate_available", "Certificat disponible"
+        INVITATION_EXPIRING = "invitation_expiring", "Invitation bientôt expirée"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "À envoyer"
+        SENT = "sent", "Envoyé"
+        FAILED = "failed", "Échec"
+
+    kind = models.CharField("nature", max_length=30, choices=Kind.choices)
+    event_key = models.CharField("événement", max_length=100)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="destinataire",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    email = models.EmailField("adresse")
+    subject = models.CharField("objet", max_length=255)
+    body = models.TextField("message")
+    status = models.CharField(
+        "statut", max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField("tentatives", default=0)
+    error = models.TextField("erreur", blank=True)
+    created_at = models.DateTimeField("créé le", auto_now_add=True)
+    sent_at = models.DateTimeField("envoyé le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "notification"
+        verbose_name_plural = "notifications"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "event_key", "email"], name="one_notification_per_event"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.email}"

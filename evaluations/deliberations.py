@@ -11,7 +11,7 @@ from django_tasks import task
 from candidates.models import Cohort
 from core.audit import Action, record_event
 
-from . import policies
+from . import notifications, policies
 from .juries import (
     candidate_compositions,
     composition_problems,
@@ -319,6 +319,8 @@ def sign_minutes(deliberation, *, user):
                 )
         MinutesSignature.objects.create(deliberation=deliberation, member=member)
         record_event(actor=user, action=Action.MINUTES_SIGNED, target=deliberation)
+        if member.role != JuryMember.Role.PRESIDENT:
+            notifications.minutes_to_sign(deliberation, signed_by=user)
         if member.role == JuryMember.Role.PRESIDENT:
             deliberation.status = Deliberation.Status.SIGNED
             deliberation.signed_at = timezone.now()
@@ -343,15 +345,25 @@ def sign_minutes(deliberation, *, user):
 
 
 def store_minutes(deliberation_id):
-    """Render the signed PV once and keep the file."""
+    """Render the signed PV once, seal it with the certifier's seal (PAdES)
+    and keep the file: the stored, sealed file is the one served."""
     from django.core.files.base import ContentFile
 
-    deliberation = Deliberation.objects.get(pk=deliberation_id)
+    from core.signing import seal_pdf
+
+    deliberation = Deliberation.objects.select_related("jury__certification_version").get(
+        pk=deliberation_id
+    )
     if deliberation.minutes_pdf:
         return
-    deliberation.minutes_pdf.save(
-        f"pv-{deliberation.pk}.pdf", ContentFile(render_minutes(deliberation)), save=True
+    jury = deliberation.jury
+    sealed = seal_pdf(
+        render_minutes(deliberation),
+        reason=f"Procès-verbal n° {deliberation.pk} du jury « {jury.name} », "
+        f"{jury.certification_version.certifier}",
+        location=jury.place,
     )
+    deliberation.minutes_pdf.save(f"pv-{deliberation.pk}.pdf", ContentFile(sealed), save=True)
 
 
 @task()
@@ -421,6 +433,7 @@ def publish_results(deliberation, *, by):
         deliberation.published_at = timezone.now()
         deliberation.save(update_fields=["published_at"])
         record_event(actor=by, action=Action.RESULTS_PUBLISHED, target=deliberation)
+        notifications.results_published(deliberation)
         deliberation_id = deliberation.pk
         # Each candidate's decision letter, rendered in the background once published;
         # a failure leaves the publication standing (letters are rendered on download).

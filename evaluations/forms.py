@@ -51,6 +51,38 @@ class SessionPlanForm(forms.Form):
         required=False,
         help_text="Voit la synthèse des grilles ; doit être l'un des évaluateurs.",
     )
+    # What the convocations say beyond the date and place.
+    convocation_time = forms.TimeField(
+        label="Heure de convocation",
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text="Imprimée sur les convocations (obligatoire pour les produire).",
+    )
+    duration_minutes = forms.IntegerField(
+        label="Durée de l'épreuve (minutes)",
+        required=False,
+        min_value=1,
+        max_value=24 * 60,
+        help_text="Imprimée sur les convocations (obligatoire pour les produire).",
+    )
+    convocation_instructions = forms.CharField(
+        label="Consignes aux candidats",
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Imprimées sur les convocations : pièces à apporter, matériel, accès.",
+    )
+
+    field_order = [
+        "date",
+        "place",
+        "convocation_time",
+        "duration_minutes",
+        "convocation_instructions",
+        "assessors",
+        "jury",
+        "lead",
+    ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -73,7 +105,18 @@ class SessionForm(SessionPlanForm):
     # Generated when the form is shown: posting it twice creates one session.
     token = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
-    field_order = ["modality", "cohort", "date", "place", "assessors", "jury", "lead"]
+    field_order = [
+        "modality",
+        "cohort",
+        "date",
+        "place",
+        "convocation_time",
+        "duration_minutes",
+        "convocation_instructions",
+        "assessors",
+        "jury",
+        "lead",
+    ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -63,6 +63,14 @@ class ExamSession(models.Model):
         "statut", max_length=10, choices=Status.choices, default=Status.PLANNED
     )
     cancellation_reason = models.TextField("motif de l'annulation", blank=True)
+    # What the candidates' convocations say beyond the date and place.
+    convocation_time = models.TimeField("heure de convocation", null=True, blank=True)
+    duration_minutes = models.PositiveSmallIntegerField("durée (minutes)", null=True, blank=True)
+    convocation_instructions = models.TextField(
+        "consignes aux candidats",
+        blank=True,
+        help_text="Imprimées sur les convocations : pièces à apporter, matériel, accès.",
+    )
     # The form's one-time token: a second post of the same form (a double
     # click) finds the session the first one created instead of a second one.
     creation_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)

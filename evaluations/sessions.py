@@ -15,6 +15,7 @@ from core import roles
 from core.audit import Action, record_event
 from core.people import display_name
 
+from . import notifications
 from .juries import conflict_message, seat_for, trainer_conflicts
 from .models import (
     Assessment,
@@ -102,6 +103,9 @@ def create_session(
     lead=None,
     token=None,
     open_now=False,
+    convocation_time=None,
+    duration_minutes=None,
+    convocation_instructions="",
     by,
 ):
     """Plan a session and give an assessment to each active candidate who has
@@ -113,7 +117,8 @@ def create_session(
     (the cohort's row is locked), so two sessions never number attempts from
     the same past. `token`, the form's one-time token: posting the same form
     twice returns the session the first post created. With `open_now`, the
-    session is open to grading at once."""
+    session is open to grading at once. The convocation's time, duration and
+    instructions are printed on the candidates' convocations."""
     with transaction.atomic():
         Cohort.objects.select_for_update().get(pk=cohort.pk)
         if token is not None:
@@ -133,6 +138,9 @@ def create_session(
             lead=lead,
             jury=jury,
             creation_token=token,
+            convocation_time=convocation_time,
+            duration_minutes=duration_minutes,
+            convocation_instructions=(convocation_instructions or "").strip(),
         )
         session.assessors.set(assessors)
         enrolments = resit_enrolments(cohort, modality.bloc)
@@ -158,6 +166,7 @@ def create_session(
             data={
                 "assessors": sorted(user.username for user in assessors),
                 "assessor_names": sorted(display_name(user) for user in assessors),
+                **_convocation_data(session),
             },
         )
         if open_now:
@@ -172,10 +181,45 @@ def schedule_bloc(*, cohort, plans, by):
         return [create_session(cohort=cohort, by=by, **plan) for plan in plans]
 
 
-def edit_session(session, *, date, place, assessors, lead, jury=None, by):
-    """Change a session's date, place, assessors, lead or jury while none of
-    its grids is handed in; after that, an assessor is replaced with a reason
-    (replace_assessor)."""
+# edit_session's default for a convocation detail the caller does not change.
+UNCHANGED = object()
+
+
+def _convocation_data(session):
+    """The convocation details set at creation, for its audit event."""
+    data = {}
+    if session.convocation_time is not None:
+        data["convocation_time"] = clock(session.convocation_time)
+    if session.duration_minutes is not None:
+        data["duration_minutes"] = session.duration_minutes
+    if session.convocation_instructions:
+        data["convocation_instructions"] = session.convocation_instructions
+    return data
+
+
+def clock(value):
+    """« 9 h 30 » from a time ("" for none)."""
+    return f"{value.hour}\u00a0h\u00a0{value:%M}" if value is not None else ""
+
+
+def edit_session(
+    session,
+    *,
+    date,
+    place,
+    assessors,
+    lead,
+    jury=None,
+    convocation_time=UNCHANGED,
+    duration_minutes=UNCHANGED,
+    convocation_instructions=UNCHANGED,
+    by,
+):
+    """Change a session's date, place, assessors, lead, jury or convocation
+    details (time, duration, instructions) while none of its grids is handed
+    in; after that, an assessor is replaced with a reason (replace_assessor).
+    The convocation details follow the date and place: once a grid is handed
+    in the exam was held, and what the candidates were convened to stays."""
     with transaction.atomic():
         session = (
             ExamSession.objects.select_for_update(of=("self",))
@@ -213,10 +257,37 @@ def edit_session(session, *, date, place, assessors, lead, jury=None, by):
             display_name(lead) if lead else "",
         )
         note("jury", str(session.jury or ""), str(jury or ""))
+        if convocation_time is UNCHANGED:
+            convocation_time = session.convocation_time
+        if duration_minutes is UNCHANGED:
+            duration_minutes = session.duration_minutes
+        if convocation_instructions is UNCHANGED:
+            convocation_instructions = session.convocation_instructions
+        convocation_instructions = (convocation_instructions or "").strip()
+        note("heure de convocation", clock(session.convocation_time), clock(convocation_time))
+        note(
+            "durée",
+            f"{session.duration_minutes} min" if session.duration_minutes else "",
+            f"{duration_minutes} min" if duration_minutes else "",
+        )
+        note("consignes", session.convocation_instructions, convocation_instructions)
         if not changes:
             return session
         session.date, session.place, session.lead, session.jury = date, place, lead, jury
-        session.save(update_fields=["date", "place", "lead", "jury"])
+        session.convocation_time = convocation_time
+        session.duration_minutes = duration_minutes
+        session.convocation_instructions = convocation_instructions
+        session.save(
+            update_fields=[
+                "date",
+                "place",
+                "lead",
+                "jury",
+                "convocation_time",
+                "duration_minutes",
+                "convocation_instructions",
+            ]
+        )
         session.assessors.set(assessors)
         record_event(
             actor=by, action=Action.SESSION_CHANGED, target=session, data={"changes": changes}
@@ -423,6 +494,8 @@ def change_session_status(session, *, status, by, confirmed=False):
             target=session,
             data={"old": old, "new": status},
         )
+        if status == ExamSession.Status.OPEN:
+            notifications.session_opened(session)
     return session
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import deliberations, grids, juries, sessions
+from .views import deliberations, documents, grids, juries, sessions
 
 app_name = "evaluations"
 urlpatterns = [
@@ -47,4 +47,15 @@ urlpatterns = [
         deliberations.deliberation_candidate,
         name="deliberation_candidate",
     ),
+    path(
+        "sessions/<int:pk>/convocations.pdf",
+        documents.session_convocations,
+        name="session_convocations",
+    ),
+    path(
+        "evaluations/<int:pk>/convocation.pdf",
+        documents.assessment_convocation,
+        name="convocation",
+    ),
+    path("sessions/<int:pk>/emargement.pdf", documents.session_attendance, name="attendance"),
 ]

@@ -7,6 +7,7 @@ from django.db.models import Count, Q
 
 from blocks.models import Competence
 from candidates.models import Cohort, Enrolment
+from certification import cpf
 from certification.models import Certificate
 from certification.printing import due_count
 from core import roles
@@ -151,4 +152,5 @@ def office_numbers():
         "to_print": to_print,
         "valid_certificates": Certificate.objects.valid().count(),
         "revoked": revoked,
+        "cpf": cpf.deadlines_summary(),
     }

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 from django.utils import timezone
 
+from blocks.models import GradingLevel
 from certification.models import Certificate
+from core.dates import french_date
 from evaluations import results
 from evaluations.models import (
     AgreedScore,
@@ -25,7 +27,7 @@ from evaluations.standings import bloc_structure, version_rules
 @dataclass
 class BlocProgress:
     bloc: object
-    state: str  # "validated", "in_progress", "to_take", "not_chosen"
+    state: str  # "validated", "to_resit", "in_progress", "to_take", "not_chosen"
     acquired: int = 0
     total: int = 0
     decision: BlocDecision | None = None
@@ -42,6 +44,7 @@ class BlocProgress:
 
 STATE_LABELS = {
     "validated": "Validé",
+    "to_resit": "À repasser",
     "in_progress": "En cours",
     "to_take": "À passer",
     "not_chosen": "Non choisi (optionnel)",
@@ -134,6 +137,10 @@ def candidate_progress(enrolment):
         entry = BlocProgress(bloc=bloc, state="to_take", total=total, decision=decision)
         if bloc.pk in acquired:
             entry.state, entry.acquired = "validated", total
+        elif decision is not None:
+            # Decided and not validated: what is sat since is a re-sit, until
+            # a later PV decides on it.
+            entry.state = "to_resit"
         elif bloc.pk in sat:
             entry.state = "in_progress"
         if decision is not None:
@@ -174,29 +181,60 @@ def upcoming_sessions(enrolment):
     )
 
 
-IDENTITY_LABELS = {
-    "nom_de_naissance": "Nom de naissance",
-    "nom_d_usage": "Nom d'usage",
-    "prenoms": "Prénoms",
-    "sexe": "Sexe",
-    "date_de_naissance": "Date de naissance",
-    "commune_de_naissance": "Commune de naissance",
-    "code_insee_de_naissance": "Code INSEE de la commune de naissance",
-    "pays_de_naissance": "Pays de naissance",
-    "courriel": "Courriel",
-    "telephone": "Téléphone",
-    "compte": "Identifiant du compte",
-}
-
-
-def personal_data(candidate):
-    """Everything the platform holds on the candidate, scores and comments
-    included once published; nothing about anyone else."""
+def _personal_records(candidate):
+    """What the platform holds on the candidate, as objects, in a fixed number
+    of queries: the JSON export and the page are both made from it."""
     enrolments = list(
         candidate.enrolments.select_related("cohort__certification_version").prefetch_related(
             "optional_blocs"
         )
     )
+    decisions = published_decisions(candidate)
+    scores_by_assessment = defaultdict(list)
+    for score in published_scores(candidate, decisions):
+        scores_by_assessment[score.grid.assessment_id].append(score)
+    assessments = list(
+        Assessment.objects.filter(enrolment__in=enrolments)
+        .select_related("session__modality__bloc", "enrolment")
+        .prefetch_related("grids__assessor")
+        .order_by("session__date", "pk")
+    )
+    levels = {
+        (level.certification_version_id, level.value): level.label
+        for level in GradingLevel.objects.filter(
+            certification_version__in={e.cohort.certification_version_id for e in enrolments}
+        )
+    }
+    by_enrolment = defaultdict(list)
+    for assessment in assessments:
+        by_enrolment[assessment.enrolment_id].append(assessment)
+    return {
+        "enrolments": enrolments,
+        "decisions": decisions,
+        "scores": scores_by_assessment,
+        "assessments": by_enrolment,
+        "levels": levels,
+        "certificates": list(own_certificates(candidate).order_by("year", "sequence")),
+    }
+
+
+def _level(records, assessment, value):
+    """The label of a level scale's value (« Acquis »), or "" on a numeric scale."""
+    if value is None or value != value.to_integral_value():
+        return ""
+    version = assessment.enrolment.cohort.certification_version_id
+    return records["levels"].get((version, int(value)), "")
+
+
+def _assessor(grid):
+    return grid.assessor.get_full_name() or grid.assessor.username
+
+
+def personal_data(candidate):
+    """Everything the platform holds on the candidate, scores and comments
+    included once published; nothing about anyone else. Dates in ISO 8601:
+    this is the export (JSON)."""
+    records = _personal_records(candidate)
     data = {
         "identite": {
             "nom_de_naissance": candidate.birth_name,
@@ -216,8 +254,7 @@ def personal_data(candidate):
         "decisions_publiees": [],
         "certificats": [],
     }
-    decisions = published_decisions(candidate)
-    for decision in decisions.values():
+    for decision in records["decisions"].values():
         data["decisions_publiees"].append(
             {
                 "bloc": decision.bloc.number,
@@ -228,10 +265,7 @@ def personal_data(candidate):
                 "publie_le": decision.deliberation.published_at.isoformat(),
             }
         )
-    scores_by_assessment = defaultdict(list)
-    for score in published_scores(candidate, decisions):
-        scores_by_assessment[score.grid.assessment_id].append(score)
-    for enrolment in enrolments:
+    for enrolment in records["enrolments"]:
         data["inscriptions"].append(
             {
                 "promotion": enrolment.cohort.name,
@@ -244,13 +278,8 @@ def personal_data(candidate):
                 "motif_du_retrait": enrolment.withdrawal_reason,
             }
         )
-        for assessment in (
-            Assessment.objects.filter(enrolment=enrolment)
-            .select_related("session__modality")
-            .prefetch_related("grids__assessor")
-            .order_by("session__date")
-        ):
-            scores = scores_by_assessment.get(assessment.pk, [])
+        for assessment in records["assessments"][enrolment.pk]:
+            scores = records["scores"].get(assessment.pk, [])
             published_grids = {score.grid_id for score in scores}
             data["evaluations"].append(
                 {
@@ -264,11 +293,11 @@ def personal_data(candidate):
                         {
                             "competence": score.criterion.competence.code,
                             "critere": score.criterion.label,
-                            "evaluateur": score.grid.assessor.get_full_name()
-                            or score.grid.assessor.username,
+                            "evaluateur": _assessor(score.grid),
                             "note": format(score.value.normalize(), "f")
                             if score.value is not None
                             else None,
+                            "niveau": _level(records, assessment, score.value),
                             "commentaire": score.comment,
                         }
                         for score in scores
@@ -280,7 +309,7 @@ def personal_data(candidate):
                     ],
                 }
             )
-    for certificate in own_certificates(candidate).order_by("year", "sequence"):
+    for certificate in records["certificates"]:
         data["certificats"].append(
             {
                 "numero": certificate.number,
@@ -292,3 +321,113 @@ def personal_data(candidate):
             }
         )
     return data
+
+
+def french_number(value):
+    """Decimal("12.50") -> « 12,5 »."""
+    return format(value.normalize(), "f").replace(".", ",")
+
+
+def personal_data_page(candidate):
+    """The same data for the page « Mes données »: dates in French, the
+    published scores grouped by modality, then by sitting, then by assessor."""
+    records = _personal_records(candidate)
+    birth_place = (
+        ", ".join(filter(None, [candidate.birth_commune, candidate.birth_country]))
+        if candidate.birth_country
+        else f"{candidate.birth_commune} ({candidate.birth_insee_code})"
+    )
+    identity = [
+        ("Nom de naissance", candidate.birth_name),
+        ("Nom d'usage", candidate.usage_name),
+        ("Prénoms", candidate.first_names),
+        ("Sexe", candidate.get_sex_display()),
+        ("Date de naissance", french_date(candidate.birth_date)),
+        ("Lieu de naissance", birth_place),
+        ("Courriel", candidate.email),
+        ("Téléphone", candidate.phone),
+        ("Identifiant du compte", candidate.user.username if candidate.user_id else ""),
+    ]
+    enrolments = [
+        {
+            "cohort": enrolment.cohort.name,
+            "certification": str(enrolment.cohort.certification_version),
+            "access_route": enrolment.get_access_route_display(),
+            "optional_blocs": [bloc.number for bloc in enrolment.optional_blocs.all()],
+            "status": enrolment.get_status_display(),
+            "enrolled_on": french_date(enrolment.created_at),
+            "withdrawn_on": french_date(enrolment.withdrawn_at),
+            "withdrawal_reason": enrolment.withdrawal_reason,
+        }
+        for enrolment in records["enrolments"]
+    ]
+    modalities = {}
+    for enrolment in records["enrolments"]:
+        for assessment in records["assessments"][enrolment.pk]:
+            modality = assessment.session.modality
+            entry = modalities.setdefault(
+                modality.pk,
+                {
+                    "code": modality.code,
+                    "title": modality.title,
+                    "bloc": modality.bloc.number,
+                    "sittings": [],
+                },
+            )
+            scores = records["scores"].get(assessment.pk, [])
+            assessors = {}
+            for score in scores:
+                group = assessors.setdefault(
+                    score.grid_id,
+                    {"name": _assessor(score.grid), "scores": [], "comment": ""},
+                )
+                group["scores"].append(
+                    {
+                        "competence": score.criterion.competence.code,
+                        "criterion": score.criterion.label,
+                        "value": french_number(score.value) if score.value is not None else "",
+                        "level": _level(records, assessment, score.value),
+                        "comment": score.comment,
+                    }
+                )
+            for grid in assessment.grids.all():
+                if grid.pk in assessors:
+                    assessors[grid.pk]["comment"] = grid.overall_comment
+            entry["sittings"].append(
+                {
+                    "date": french_date(assessment.session.date),
+                    "place": assessment.session.place,
+                    "attempt": assessment.attempt,
+                    "present": assessment.present,
+                    "published": bool(scores),
+                    "assessors": sorted(assessors.values(), key=lambda group: group["name"]),
+                }
+            )
+    decisions = [
+        {
+            "bloc": decision.bloc.number,
+            "bloc_title": decision.bloc.title,
+            "decision": decision.get_decision_display(),
+            "justification": decision.justification,
+            "jury": decision.deliberation.jury.name,
+            "published_on": french_date(decision.deliberation.published_at),
+        }
+        for decision in sorted(records["decisions"].values(), key=lambda d: d.bloc.number)
+    ]
+    certificates = [
+        {
+            "number": certificate.number,
+            "kind": certificate.get_kind_display(),
+            "bloc": certificate.mentions.get("bloc", {}).get("number"),
+            "status": certificate.get_status_display(),
+            "issued_on": french_date(certificate.issued_at),
+        }
+        for certificate in records["certificates"]
+    ]
+    return {
+        "identity": identity,
+        "enrolments": enrolments,
+        "modalities": sorted(modalities.values(), key=lambda entry: (entry["bloc"], entry["code"])),
+        "decisions": decisions,
+        "certificates": certificates,
+    }

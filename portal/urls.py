@@ -17,4 +17,15 @@ urlpatterns = [
     ),
     path("mes-donnees/", views.my_data, name="my_data"),
     path("mes-donnees.json", views.my_data, {"as_json": True}, name="my_data_json"),
+    path("mon-parcours/releve-de-notes.pdf", views.my_transcript, name="my_transcript"),
+    path(
+        "mon-parcours/epreuves/<int:pk>/convocation.pdf",
+        views.my_convocation,
+        name="my_convocation",
+    ),
+    path(
+        "candidats/<int:pk>/releve-de-notes.pdf",
+        views.candidate_transcript,
+        name="candidate_transcript",
+    ),
 ]

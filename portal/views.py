@@ -2,17 +2,20 @@
 across every stage of the certification."""
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from candidates.models import Candidate, Cohort, Enrolment
 from core import roles
 from core.roles import ADMIN, CANDIDATE, JURY_MEMBER, TRAINER, role_required
+from evaluations import documents
 from evaluations.letters import letter_for
 from evaluations.models import Deliberation, ExamSession
 
 from . import dashboards, journeys
+from .transcript import render_transcript
 
 
 @login_required
@@ -130,15 +133,56 @@ def decision_letter(request, pk):
 
 @role_required(CANDIDATE)
 def my_data(request, as_json=False):
+    """The candidate's personal data (RGPD): the page in French, the export
+    in JSON with ISO dates."""
     candidate = own_candidate(request.user)
-    data = journeys.personal_data(candidate)
     if as_json:
+        data = journeys.personal_data(candidate)
         response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
         response["Content-Disposition"] = 'attachment; filename="mes-donnees.json"'
         return response
-    identity = [(label, data["identite"][key]) for key, label in journeys.IDENTITY_LABELS.items()]
     return render(
         request,
         "portal/my_data.html",
-        {"data": data, "candidate": candidate, "identity": identity},
+        {"candidate": candidate, **journeys.personal_data_page(candidate)},
     )
+
+
+def pdf_download(data, filename):
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@role_required(CANDIDATE)
+def my_transcript(request):
+    """The candidate's own transcript: published results only (a page or two,
+    rendered on request)."""
+    candidate = own_candidate(request.user)
+    return pdf_download(render_transcript(candidate), "releve-de-notes.pdf")
+
+
+@role_required(ADMIN)
+def candidate_transcript(request, pk):
+    """A candidate's transcript, for the office: what the candidate sees."""
+    candidate = get_object_or_404(Candidate, pk=pk)
+    return pdf_download(render_transcript(candidate), f"releve-de-notes-{candidate.pk}.pdf")
+
+
+@role_required(CANDIDATE)
+def my_convocation(request, pk):
+    """The candidate's convocation to one of their upcoming exams (404 for any
+    other session, a past one, or one whose convocation is not ready)."""
+    candidate = own_candidate(request.user)
+    for enrolment in candidate.enrolments.filter(status=Enrolment.Status.ENROLLED):
+        if journeys.upcoming_sessions(enrolment).filter(pk=pk).exists():
+            break
+    else:
+        raise Http404("Aucune épreuve à venir de ce numéro.")
+    session = documents.document_session(pk)
+    assessment = documents.session_assessments(session, only_enrolment=enrolment.pk)[0]
+    try:
+        data = documents.render_convocation(assessment)
+    except ValidationError:
+        raise Http404("Cette convocation n'est pas encore prête.") from None
+    return pdf_download(data, f"convocation-{session.modality.code}-{session.date:%Y-%m-%d}.pdf")

@@ -57,7 +57,10 @@ def build(count):
     version.registration_decision_date = datetime.date(2024, 1, 1)
     version.national_level = version.european_level = version.nsf_codes = "BENCH"
     version.issue_place, version.signatory_name, version.signatory_title = "Paris", "X", "Y"
+    version.registration_end_date = datetime.date(2099, 1, 1)
     version.save()
+    for bloc in version.blocs.all():  # a frozen structure: the code only, by an update
+        type(bloc).objects.filter(pk=bloc.pk).update(official_code=f"RNCP00000BC{bloc.number:02d}")
     cohort = Cohort.objects.create(
         name="Banc d'essai",
         certification_version=version,

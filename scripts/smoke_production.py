@@ -18,7 +18,9 @@ What it does, as an administrator would (README, « Mise en production »):
    the office admin and starts the printing of the certificates a published PV
    makes due; the job is completed by the worker, not inline (the task's row
    in the database queue names the worker that ran it); opens the public
-   verification page of a printed certificate; fetches the CSS;
+   verification page of a printed certificate and checks its PDF (from the
+   ZIP) there: the issued file, its seal intact; a copy with one byte
+   changed: neither; fetches the CSS;
 4. a large published PV (`--certificates N`, 300 by default, 0 to skip; the
    PV of N candidates is built through the services once the servers run,
    its signed PV and letters rendered by the worker): the office prints it;
@@ -209,8 +211,26 @@ def production_env(workdir, port):
         DJANGO_STATIC_ROOT=str(workdir / "static"),
         DJANGO_EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
         PYTHONUNBUFFERED="1",
+        # Production refuses to start without the certifier's seal: a PKCS#12
+        # made for this run (README, « Cachet des PDF »).
+        PDF_SIGNING_PKCS12=str(trial_seal(workdir / "cachet.p12", SEAL_PASSPHRASE)),
+        PDF_SIGNING_PASSPHRASE=SEAL_PASSPHRASE,
     )
     return env
+
+
+SEAL_PASSPHRASE = "phrase-de-passe-du-cachet-d-essai"
+
+
+def trial_seal(path, passphrase):
+    """A self-signed signing certificate for this run, as core/signing.py
+    generates the demonstration one (without Django's settings)."""
+    sys.path.insert(0, str(BASE_DIR))
+    from core.signing import write_demo_pkcs12
+
+    return write_demo_pkcs12(
+        path, passphrase=passphrase.encode(), organisation="Essai de production (smoke)"
+    )
 
 
 def manage(env, *args):
@@ -439,7 +459,8 @@ def print_certificates(base, env, worker):
     _, archive = office.request(job_path + "fichier.zip")
     with zipfile.ZipFile(io.BytesIO(archive)) as bundle:
         numbers = [name.removesuffix(".pdf") for name in bundle.namelist()]
-    check(numbers, "L'archive de l'impression est vide")
+        check(numbers, "L'archive de l'impression est vide")
+        first_pdf = bundle.read(bundle.namelist()[0])
     _, merged = office.request(job_path + "fichier.pdf")
     check(merged.startswith(b"%PDF"), "Le PDF de l'impression n'est pas un PDF")
     _, detail = office.get(f"/certificats/{urllib.parse.quote(numbers[0])}/")
@@ -452,6 +473,7 @@ def print_certificates(base, env, worker):
         worker_ids,
         numbers[0],
         urllib.parse.urlsplit(unescape(verification.group(1))).path,
+        first_pdf,
     )
 
 
@@ -511,11 +533,39 @@ def print_large_pv(base, env, worker, deliberation_id, count):
     return job_path, time.monotonic() - started, answered, slowest, len(progress)
 
 
-def verify_publicly(base, path, number):
+def verify_publicly(base, path, number, pdf):
+    """The public page, then the certificate's PDF (as archived by the
+    printing) dropped on its JSON check: the issued file, its seal intact; one
+    byte changed: neither."""
     visitor = Browser(base)
     _, page = visitor.get(path)
     check("Certificat valide" in page, f"La page {path} ne dit pas le certificat valide")
     check(number in page, f"La page {path} ne cite pas le numéro {number}")
+    for data, expected in [(pdf, (True, "intact")), (tampered(pdf), (False, "altered"))]:
+        boundary = secrets.token_hex(16)
+        body = (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="document"; '
+                f'filename="certificat.pdf"\r\nContent-Type: application/pdf\r\n\r\n'
+            ).encode()
+            + data
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        request = urllib.request.Request(
+            base + path + "fichier.json",
+            data=body,
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        )
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+            answer = json.loads(response.read())["file"]
+        got = (answer["matches_issued"], answer["signature"]["status"])
+        check(got == expected, f"Contrôle du PDF {number} : {got} (attendu {expected})")
+
+
+def tampered(pdf):
+    """One byte changed inside the first stream of the sealed PDF."""
+    position = pdf.index(b"stream\n") + 30
+    return pdf[:position] + bytes([pdf[position] ^ 0x01]) + pdf[position + 1 :]
 
 
 def static_css(base):
@@ -610,7 +660,7 @@ def main(argv=None):
         step("formateur : connexion, note enregistrée dans une grille")
         print(f"   grille {save_a_grid(base)}")
         step("admin : connexion, impression des certificats dus")
-        job, first_status, count, worker_ids, number, verify_path = print_certificates(
+        job, first_status, count, worker_ids, number, verify_path, pdf = print_certificates(
             base, env, worker
         )
         print(
@@ -618,7 +668,7 @@ def main(argv=None):
             f"imprimé(s) par le worker {worker_ids[0]}"
         )
         step(f"public : {verify_path}")
-        verify_publicly(base, verify_path, number)
+        verify_publicly(base, verify_path, number, pdf)
         if large_count:
             # Built once the servers run: its signed PV and its decision letters
             # are queued for the worker, which renders them before the printing.

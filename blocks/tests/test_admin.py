@@ -50,7 +50,7 @@ def post_mentions(client, version, **changes):
     url = reverse("admin:blocks_certificationversion_change", args=[version.pk])
     page = client.get(url)
     form = page.context["adminform"].form
-    data = {name: form[name].value() for name in form.fields}
+    data = {name: form[name].value() for name in form.fields if name != "signature_image"}
     data = {name: "" if value is None else value for name, value in data.items()}
     data.update(changes)
     for inline in page.context["inline_admin_formsets"]:

@@ -46,11 +46,23 @@ Format du fichier d'import d'une promotion
                                      (formation_initiale, apprentissage,
                                      formation_continue,
                                      contrat_professionnalisation, vae,
+                                     equivalence_diplome_etranger,
                                      candidat_libre) ou le libellé (« Contrat
                                      de professionnalisation »…)
   blocs_optionnels                   bloc optionnel, options — numéros de blocs
                                      optionnels de la certification, séparés
                                      par des virgules ou des espaces (« 4 »)
+  type_vae                           VAE, vae_route — conge_vae ou
+                                     vae_classique (ou le libellé), pour la
+                                     VAE seulement ; vide, l'office le
+                                     précise ensuite sur la fiche du candidat
+  initiative_inscription             initiative, à l'initiative de,
+                                     registration_initiative — candidat,
+                                     organisme, france_travail, employeur,
+                                     autre (ou le libellé)
+  date_inscription                   date d'inscription à la certification,
+                                     registration_date — JJ/MM/AAAA ou
+                                     AAAA-MM-JJ
   ====================  ===========  ===========================================
 
 * Né(e) en France : ``code_insee_naissance`` renseigné et ``pays_naissance``

@@ -97,6 +97,17 @@ COLUMNS = [
         aliases=("voie", "access_route"),
     ),
     Column("blocs_optionnels", "blocs optionnels", aliases=("bloc optionnel", "options")),
+    Column("type_vae", "type de VAE", aliases=("VAE", "vae_route")),
+    Column(
+        "initiative_inscription",
+        "inscription à l'initiative de",
+        aliases=("initiative", "à l'initiative de", "registration_initiative"),
+    ),
+    Column(
+        "date_inscription",
+        "date d'inscription",
+        aliases=("date d'inscription à la certification", "registration_date"),
+    ),
 ]
 COLUMN_BY_HEADER = {
     fold(header): column for column in COLUMNS for header in (column.name, *column.aliases)
@@ -108,4 +119,10 @@ SEX_BY_VALUE = {
 }
 ROUTE_BY_VALUE = {
     fold(value): code for code, label in Enrolment.AccessRoute.choices for value in (code, label)
+}
+VAE_ROUTE_BY_VALUE = {
+    fold(value): code for code, label in Enrolment.VaeRoute.choices for value in (code, label)
+}
+INITIATIVE_BY_VALUE = {
+    fold(value): code for code, label in Enrolment.Initiative.choices for value in (code, label)
 }

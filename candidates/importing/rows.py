@@ -13,7 +13,16 @@ from django.utils import timezone
 from blocks.models import Bloc
 
 from ..models import Candidate, Enrolment, identity_key
-from .columns import COLUMN_BY_FIELD, COLUMN_BY_HEADER, COLUMNS, ROUTE_BY_VALUE, SEX_BY_VALUE, fold
+from .columns import (
+    COLUMN_BY_FIELD,
+    COLUMN_BY_HEADER,
+    COLUMNS,
+    INITIATIVE_BY_VALUE,
+    ROUTE_BY_VALUE,
+    SEX_BY_VALUE,
+    VAE_ROUTE_BY_VALUE,
+    fold,
+)
 from .readers import cell_text
 
 # What importing does with a row.
@@ -39,12 +48,36 @@ class PlannedRow:
     values: dict  # Candidate identity fields, cleaned
     access_route: str
     optional_blocs: list[Bloc] = field(default_factory=list)
+    vae_route: str = ""
+    registration_initiative: str = ""
+    registration_date: datetime.date | None = None
     candidate: Candidate | None = None  # the existing candidate with this identity
     action: str = CREATE
 
     @property
     def access_route_label(self):
         return Enrolment.AccessRoute(self.access_route).label
+
+    @property
+    def vae_route_label(self):
+        return Enrolment.VaeRoute(self.vae_route).label if self.vae_route else ""
+
+    @property
+    def initiative_label(self):
+        return (
+            Enrolment.Initiative(self.registration_initiative).label
+            if self.registration_initiative
+            else ""
+        )
+
+    def registration(self):
+        """The enrolment's registration data this row writes."""
+        return {
+            "access_route": self.access_route,
+            "vae_route": self.vae_route,
+            "registration_initiative": self.registration_initiative,
+            "registration_date": self.registration_date,
+        }
 
     @property
     def display_name(self):
@@ -188,14 +221,57 @@ def check_row(line, cells, positions, blocs_by_number):
 
     optional_blocs, bloc_reasons = _optional_blocs(texts["blocs_optionnels"], blocs_by_number)
     reasons += bloc_reasons
+    registration, registration_reasons = _registration(raw, texts, access_route)
+    reasons += registration_reasons
 
     values = dict(form.cleaned_data)
     if birth_date:
         values["birth_date"] = birth_date
     row = PlannedRow(
-        line=line, values=values, access_route=access_route, optional_blocs=optional_blocs
+        line=line,
+        values=values,
+        access_route=access_route,
+        optional_blocs=optional_blocs,
+        **registration,
     )
     return row, [RowProblem(line, reason) for reason in reasons]
+
+
+def _registration(raw, texts, access_route):
+    """The optional registration columns: type of VAE (for a VAE route only;
+    left to the office's edit when absent), initiative, date of registration."""
+    reasons = []
+    vae_route = VAE_ROUTE_BY_VALUE.get(fold(texts["type_vae"]), "")
+    if texts["type_vae"] and not vae_route:
+        reasons.append(
+            f"type de VAE inconnu (« {texts['type_vae']} ») : "
+            + ", ".join(Enrolment.VaeRoute.values)
+            + " (ou leur libellé) attendu"
+        )
+    elif vae_route and access_route and access_route != Enrolment.AccessRoute.VAE:
+        reasons.append(
+            f"type de VAE (« {texts['type_vae']} ») pour une voie d'accès autre que la VAE"
+        )
+        vae_route = ""
+    initiative = INITIATIVE_BY_VALUE.get(fold(texts["initiative_inscription"]), "")
+    if texts["initiative_inscription"] and not initiative:
+        reasons.append(
+            f"initiative d'inscription inconnue (« {texts['initiative_inscription']} ») : "
+            + ", ".join(Enrolment.Initiative.values)
+            + " (ou leur libellé) attendu"
+        )
+    registration_date = _parse_date(raw["date_inscription"]) if texts["date_inscription"] else None
+    if texts["date_inscription"] and registration_date is None:
+        reasons.append(
+            f"date d'inscription invalide (« {texts['date_inscription']} ») : "
+            "JJ/MM/AAAA ou AAAA-MM-JJ attendu"
+        )
+    registration = {
+        "vae_route": vae_route,
+        "registration_initiative": initiative,
+        "registration_date": registration_date,
+    }
+    return registration, reasons
 
 
 def _optional_blocs(text, blocs_by_number):

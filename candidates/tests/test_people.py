@@ -286,7 +286,9 @@ class TestCohortsAndEnrolments:
         person = make_candidate(3)
         client = login(admin_user)
         url = reverse("candidates:cohort_enrol", args=[cohort.pk])
-        client.post(url, {"candidate": person.pk, "access_route": "vae"})
+        client.post(
+            url, {"candidate": person.pk, "access_route": "vae", "vae_route": "vae_classique"}
+        )
         assert Enrolment.objects.filter(candidate=person, cohort=cohort).exists()
         again = client.post(url, {"candidate": candidate.pk, "access_route": "vae"})
         assert "Sélectionnez un choix valide" in again.content.decode()

@@ -212,3 +212,11 @@ TASKS = {
 
 # Where the QR code of a certificate points: the public address of the platform.
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# The certifier's seal on certificates and PVs (core/signing.py): a PKCS#12
+# file (certificate and key) and its passphrase. Required in production; when
+# empty elsewhere, a self-signed demonstration seal (« non valable ») is
+# generated once into PDF_DEMO_SEAL and used.
+PDF_SIGNING_PKCS12 = os.environ.get("PDF_SIGNING_PKCS12", "").strip()
+PDF_SIGNING_PASSPHRASE = os.environ.get("PDF_SIGNING_PASSPHRASE", "")
+PDF_DEMO_SEAL = BASE_DIR / "var" / "cachet-demo.p12"

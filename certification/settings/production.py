@@ -25,6 +25,17 @@ if not SECRET_KEY:
         "la variable d'environnement DJANGO_SECRET_KEY."
     )
 
+# The certifier's seal (core/signing.py): production never seals with the
+# demonstration seal, so it refuses to start without its own PKCS#12 file.
+PDF_SIGNING_PKCS12 = os.environ.get("PDF_SIGNING_PKCS12", "").strip()
+if not PDF_SIGNING_PKCS12 or not os.path.isfile(PDF_SIGNING_PKCS12):
+    raise ImproperlyConfigured(
+        "PDF_SIGNING_PKCS12 manque ou ne désigne pas un fichier lisible : la production "
+        "refuse de démarrer sans le cachet du certificateur. Indiquez le chemin du fichier "
+        "PKCS#12 (.p12) du certificat de signature du certificateur, et sa phrase de passe "
+        "dans PDF_SIGNING_PASSPHRASE (README, « Cachet des PDF »)."
+    )
+
 CSRF_TRUSTED_ORIGINS = [
     origin.strip()
     for origin in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",")

@@ -17,3 +17,5 @@ AXES_ENABLED = False
 # The public rate limit is tested on its own (core/tests/test_ratelimit.py);
 # elsewhere the suite would hit it from its one address.
 VERIFY_RATE_LIMIT = 0
+# The demonstration seal, whatever the developer's environment says.
+PDF_SIGNING_PKCS12 = ""

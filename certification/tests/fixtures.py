@@ -8,6 +8,7 @@ import datetime
 
 import pytest
 
+from blocks.models import Bloc
 from evaluations.deliberations import open_deliberation, publish_results, record_decision
 from evaluations.models import BlocDecision
 from evaluations.tests.factories import bloc, decide_as_proposed, sign_all, sit_bloc
@@ -24,7 +25,11 @@ def mentions(referential):
     referential.issue_place = "Paris"
     referential.signatory_name = "Jeanne Delorme"
     referential.signatory_title = "Directrice du CEFPF"
+    referential.registration_end_date = datetime.date(2029, 3, 28)
     referential.save()
+    # The blocs of a frozen version: their official code only, past the freeze check.
+    for each in referential.blocs.all():
+        Bloc.objects.filter(pk=each.pk).update(official_code=f"RNCP99999BC{each.number:02d}")
     return referential
 
 

@@ -55,7 +55,8 @@ class TestIssuing:
             "production »",
             "C1.1 Lire et analyser",
             "C1.6 Identifier les sources de financement",
-            "sous le n° RNCP99999 par décision de France Compétences du 28 mars 2024",
+            "sous le n° RNCP99999 par décision du directeur général de France compétences du "
+            "28 mars 2024, jusqu'au 28 mars 2029",
             "Niveau 5 de la nomenclature nationale, niveau 5 du cadre européen",
             "Code(s) NSF : 323t",
             f"Certificat n° AP-{YEAR}-00001",

@@ -27,6 +27,7 @@ from certification.printing import (
 )
 from core.audit import Action
 from core.models import AuditEvent
+from core.signing import check_pdf
 from evaluations.deliberations import open_deliberation, produce_minutes
 from evaluations.tests.factories import decide_as_proposed, sign_all, sit_bloc
 
@@ -194,8 +195,12 @@ def test_the_merged_pdf_and_zip_are_written_to_files(
     assert names == [f"{c.number}.pdf" for c in job.certificates.order_by("year", "sequence")]
     with zipfile.ZipFile(job.archive.path) as bundle:
         for name in names:
-            assert bundle.read(name).startswith(b"%PDF")
-    assert PdfReader(io.BytesIO(Path(job.merged_pdf.path).read_bytes())).pages
+            assert check_pdf(bundle.read(name)).intact  # the sealed files themselves
+    # The merged file is a copy to print: it shows no signature, rather than
+    # signatures that no longer cover their document.
+    merged = Path(job.merged_pdf.path).read_bytes()
+    assert PdfReader(io.BytesIO(merged)).pages
+    assert check_pdf(merged).status == "absent"
 
 
 # --- The signed PV is rendered by a task ------------------------------------------

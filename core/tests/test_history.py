@@ -221,6 +221,15 @@ SAMPLES = {
         {"name": "Jeanne Moreau", "active": [False, True]},
         "Compte réactivé : Jeanne Moreau",
     ),
+    Action.PASSWORD_CHANGED: ({"name": "Jeanne Moreau"}, "Mot de passe changé : Jeanne Moreau"),
+    Action.CIVIL_STATUS_REPORTED: (
+        {"report": GONE, "message": "Mon nom de naissance s'écrit Petit-Martin."},
+        "Erreur d'état civil signalée : « Mon nom de naissance s'écrit Petit-Martin. »",
+    ),
+    Action.CIVIL_STATUS_REPORT_CLOSED: (
+        {"report": GONE, "answer": "Corrigé, merci."},
+        "Signalement d'état civil traité, réponse : « Corrigé, merci. »",
+    ),
     Action.ACCOUNT_DELETED: (
         {
             "name": "Jeanne Moreau",
@@ -245,6 +254,42 @@ SAMPLES = {
         },
         "Mentions du certificat modifiées : lieu de délivrance vide → « Paris » ; "
         "code RNCP « RNCP1 » → « RNCP38000 »",
+    ),
+    Action.ENROLMENT_REGISTRATION_CHANGED: (
+        {
+            "changes": {
+                "access_route": ["formation_continue", "vae"],
+                "vae_route": ["", "conge_vae"],
+                "registration_date": ["", "2026-09-01"],
+            }
+        },
+        "Modalités d'inscription modifiées : voie d'accès « Formation continue hors contrat "
+        "de professionnalisation » → « VAE » ; type de VAE vide → « Congé VAE » ; "
+        "date d'inscription à la certification vide → « 01/09/2026 »",
+    ),
+    Action.CPF_FLOW_GENERATED: (
+        {
+            "number": 3,
+            "flow_id": "CPF-DEMO0001-20270301120000-3",
+            "certificates": ["AP-2027-00042"],
+        },
+        "Flux de déclaration CPF généré : n° 3, 1 passage(s) (AP-2027-00042)",
+    ),
+    Action.CPF_OUTCOME_RECORDED: (
+        {
+            "technical_id": "AP-2027-00042",
+            "flow": 3,
+            "old": "pending",
+            "new": "rejected",
+            "reason": "date de naissance incohérente",
+        },
+        "Résultat du traitement CPF enregistré : AP-2027-00042 (flux n° 3), rejeté, "
+        "motif : date de naissance incohérente",
+    ),
+    Action.CPF_CORRECTION_NOTED: (
+        {"technical_id": "AP-2027-00042", "flow": 3, "note": "annulation envoyée le 2 mars"},
+        "Correction de la déclaration CPF signalée : AP-2027-00042 (flux n° 3), "
+        "« annulation envoyée le 2 mars »",
     ),
 }
 

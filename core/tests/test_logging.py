@@ -14,6 +14,7 @@ from django.conf import settings
 
 from certification.models import Certificate
 from certification.tests.factories import issued
+from core.signing import demo_seal_path
 
 SECRET = "une-cle-de-test-longue-et-aleatoire-4f9c2a7e1b8d6035e2f1a9c7b4d8e6f0a3c5"
 
@@ -26,6 +27,7 @@ def run_production(code, **environment):
         DJANGO_SETTINGS_MODULE="certification.settings.production",
         DJANGO_SECRET_KEY=SECRET,
         DJANGO_EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+        PDF_SIGNING_PKCS12=str(demo_seal_path()),  # the seal production requires
         **environment,
     )
     return subprocess.run(

@@ -13,6 +13,8 @@ from django.template import loader
 from django.test import RequestFactory
 from django.views.defaults import server_error
 
+from core.signing import demo_seal_path
+
 PRODUCTION = "certification.settings.production"
 SECRET = "une-cle-de-test-longue-et-aleatoire-4f9c2a7e1b8d6035e2f1a9c7b4d8e6f0a3c5"
 # The environment the README documents for production (section Configuration).
@@ -32,6 +34,8 @@ def run_django(code, **environment):
         for key, value in os.environ.items()
         if not key.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))
     }
+    # The certifier's seal production requires: the demonstration one here.
+    env["PDF_SIGNING_PKCS12"] = str(demo_seal_path())
     env.update({"DJANGO_SETTINGS_MODULE": PRODUCTION, **environment})
     return subprocess.run(
         [sys.executable, "-c", f"import django\ndjango.setup()\n{code}"],

@@ -448,6 +448,9 @@ class TestPages:
             login(jury_member).post(reverse("evaluations:sign", args=[deliberation.pk]))
         deliberation.refresh_from_db()
         assert deliberation.is_signed
+        page = login(jury_member).get(deliberation.get_absolute_url()).content.decode()
+        status = re.sub(r"<[^>]+>", "", page).lower()
+        assert "pv signé le" in status and "signée signée" not in status
         pdf = login(jury_member).get(reverse("evaluations:minutes", args=[deliberation.pk]))
         assert pdf["Content-Type"] == "application/pdf"
         assert b"".join(pdf.streaming_content).startswith(b"%PDF")

@@ -172,6 +172,9 @@ def session_edit(request, pk):
             "assessors": list(session.assessors.all()),
             "jury": session.jury,
             "lead": session.lead,
+            "convocation_time": session.convocation_time,
+            "duration_minutes": session.duration_minutes,
+            "convocation_instructions": session.convocation_instructions,
         },
     )
     if request.method == "POST" and form.is_valid():
@@ -186,8 +189,8 @@ def session_edit(request, pk):
         request,
         form,
         title=f"Modifier la session {session.short_label}",
-        intro="La date, le lieu, les évaluateurs et le responsable changent tant qu'aucune "
-        "grille n'est remise ; ensuite, un évaluateur se remplace avec un motif.",
+        intro="La date, le lieu, la convocation, les évaluateurs et le responsable changent "
+        "tant qu'aucune grille n'est remise ; ensuite, un évaluateur se remplace avec un motif.",
         submit="Enregistrer",
         back=session,
     )

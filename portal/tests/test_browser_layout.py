@@ -27,6 +27,7 @@ def test_the_office_navigation_fits_on_one_line_and_marks_the_current_page(page,
         "aria-current", "page"
     )
     expect(navigation.locator("[aria-current=page]")).to_have_count(1)
+    expect(navigation.get_by_role("link", name="CPF")).to_be_visible()
     assert page_width(page) <= LAPTOP["width"]
 
 

@@ -112,7 +112,7 @@ class TestCandidateSeesOnlyPublished:
         home = client.get(reverse("portal:candidate_home")).content.decode()
         assert bloc_cards(home) == {
             1: ("Validé · décision publiée : validé", "6 compétence(s) acquise(s) sur 6"),
-            2: ("En cours · décision publiée : non validé", "0 compétence(s) acquise(s) sur 12"),
+            2: ("À repasser · décision publiée : non validé", "0 compétence(s) acquise(s) sur 12"),
             3: ("Validé · décision publiée : validé", "3 compétence(s) acquise(s) sur 3"),
             4: ("Non choisi (optionnel)", None),
         }
@@ -206,6 +206,7 @@ def test_office_numbers_link_to_their_lists(login, signed, admin_user):
         "to_print": 0,
         "valid_certificates": 0,
         "revoked": 0,
+        "cpf": {"late": 0, "due_soon": 0, "to_correct": 0, "to_declare": 0},
     }
     assert page.context["numbers"] == numbers
     publish_results(signed, by=admin_user)
@@ -218,6 +219,7 @@ def test_office_numbers_link_to_their_lists(login, signed, admin_user):
         "evaluations:sessions",
         "evaluations:juries",
         "certification:certificates",
+        "certification:cpf",
     ):
         assert f'href="{reverse(name)}' in text
 

@@ -9,6 +9,7 @@ from candidates.models import Candidate, Cohort, Enrolment
 from candidates.tests.factories import PASSWORD
 from core import roles
 from core.roles import roles_of
+from evaluations.models import Deliberation, ExamSession
 
 pytestmark = pytest.mark.django_db
 
@@ -61,9 +62,10 @@ def test_seed_demo_is_refused_outside_debug(empty_database):
 @override_settings(DEBUG=True)
 def test_seed_demo_is_idempotent(empty_database, capsys):
     call_command("seed_demo")
-    # Six demo accounts; Emma Petit and the twelve people of the sample import.
+    # Six demo accounts; Emma Petit and her five classmates of the finished
+    # cycle, the twelve people of the sample import in the current one.
     counts = [model.objects.count() for model in (get_user_model(), Candidate, Enrolment)]
-    assert counts == [6, 13, 13]
+    assert counts == [6, 18, 18]
     call_command("seed_demo")
     assert [model.objects.count() for model in (get_user_model(), Candidate, Enrolment)] == counts
     users = {u.username: u for u in get_user_model().objects.prefetch_related("groups")}
@@ -78,9 +80,35 @@ def test_seed_demo_is_idempotent(empty_database, capsys):
         "jury2": {roles.JURY_MEMBER},
         "candidat": {roles.CANDIDATE},
     }
-    cohort = Cohort.objects.get()
-    assert set(cohort.trainers.values_list("username", flat=True)) == {"formateur", "formateur2"}
-    assert cohort.enrolments.count() == 13
-    assert users["candidat"].candidate.enrolments.get().cohort == cohort
+    finished, current = Cohort.objects.order_by("start_date")
+    for cohort in (finished, current):
+        assert set(cohort.trainers.values_list("username", flat=True)) == {
+            "formateur",
+            "formateur2",
+        }
+    assert (finished.enrolments.count(), current.enrolments.count()) == (6, 12)
+    assert users["candidat"].candidate.enrolments.get().cohort == finished
     assert CertificationVersion.objects.count() == 1
     assert "demo1234" in capsys.readouterr().out
+
+
+@override_settings(DEBUG=True)
+def test_the_demo_tells_one_coherent_story(empty_database, login):
+    """A finished cycle, deliberated on sessions all closed, and a cycle in
+    progress that no PV has decided yet; Emma Petit re-sits her bloc 2."""
+    call_command("seed_demo", verbosity=0)
+    finished, current = Cohort.objects.order_by("start_date")
+    deliberation = Deliberation.objects.get()
+    assert deliberation.cohort == finished and deliberation.published_at
+    assert (
+        not finished.sessions.filter(assessments__in=deliberation.covered_assessments.all())
+        .exclude(status=ExamSession.Status.CLOSED)
+        .exists()
+    )
+    assert not current.deliberations.exists()
+    statuses = set(current.sessions.values_list("status", flat=True))
+    assert statuses == {"closed", "open", "planned"}
+    emma = get_user_model().objects.get(username="candidat")
+    home = login(emma).get(reverse("portal:candidate_home")).content.decode()
+    assert "En cours · décision publiée" not in home
+    assert "À repasser" in home and "18 janvier 2027" in home
