@@ -213,7 +213,7 @@ def _create(
         number=number,
         year=year,
         sequence=sequence,
-        verification_code=secrets.token_urlsafe(24),  # 192 random bits
+        verification_code=secrets.token_urlsafe(16),  # 128 random bits, 22 characters
         candidate=candidate,
         enrolment=enrolment,
         bloc=bloc,

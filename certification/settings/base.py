@@ -220,3 +220,14 @@ PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rst
 PDF_SIGNING_PKCS12 = os.environ.get("PDF_SIGNING_PKCS12", "").strip()
 PDF_SIGNING_PASSPHRASE = os.environ.get("PDF_SIGNING_PASSPHRASE", "")
 PDF_DEMO_SEAL = BASE_DIR / "var" / "cachet-demo.p12"
+
+# A refused request (403) is logged as one line, without the traceback of the
+# PermissionDenied that answered it (core/log_filters.py); the rest of
+# Django's default logging stays as it is.
+REFUSALS_ON_ONE_LINE = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"one_line_refusals": {"()": "core.log_filters.OneLineRefusals"}},
+    "loggers": {"django.request": {"filters": ["one_line_refusals"]}},
+}
+LOGGING = REFUSALS_ON_ONE_LINE

@@ -12,7 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from whitenoise.compress import Compressor
 
 from .base import *  # noqa: F403
-from .base import BEHIND_PROXY, env_flag
+from .base import BEHIND_PROXY, REFUSALS_ON_ONE_LINE, env_flag
 
 DEBUG = False
 
@@ -103,6 +103,7 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
     },
+    "filters": REFUSALS_ON_ONE_LINE["filters"],
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",  # standard error
@@ -118,7 +119,12 @@ LOGGING = {
         # Replaces Django's default handlers for "django" (its own console and
         # mail), so that each error is printed once, by the root's console.
         "django": {"handlers": [], "level": "WARNING", "propagate": True},
-        "django.request": {"handlers": _MAIL, "level": "WARNING", "propagate": True},
+        "django.request": {
+            "handlers": _MAIL,
+            "level": "WARNING",
+            "propagate": True,
+            "filters": ["one_line_refusals"],
+        },
         "certification.rendering": {"handlers": _MAIL, "level": "WARNING", "propagate": True},
     },
 }

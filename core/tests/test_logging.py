@@ -121,3 +121,24 @@ def test_a_failing_render_is_raised_again_to_the_caller(caplog):
     ):
         render_certificate(certificate)
     assert "AP-2026-00042" in caplog.text
+
+
+@pytest.mark.django_db
+def test_a_refusal_is_logged_on_one_line(login, trainer, caplog):
+    """A 403 is an answer, not a crash: no traceback in the console."""
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        response = login(trainer).get("/personnes/")
+    assert response.status_code == 403
+    (record,) = [r for r in caplog.records if r.name == "django.request"]
+    assert record.getMessage() == "Forbidden (Permission denied): /personnes/"
+    assert record.exc_info is None and not record.exc_text
+    assert "Traceback" not in caplog.text
+
+
+def test_the_production_log_keeps_refusals_on_one_line():
+    result = run_production(
+        "import logging; f = logging.getLogger('django.request').filters;"
+        "print([type(x).__name__ for x in f])"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "OneLineRefusals" in result.stdout
