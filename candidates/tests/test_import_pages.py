@@ -142,3 +142,31 @@ def test_preview_queries_do_not_grow_with_the_file(login, admin_user, cohort, ca
         preview
     )
     assert len(large) == len(small)
+
+
+def test_the_preview_shows_every_value_it_will_write(login, admin_user, cohort):
+    """Nothing is written that the office could not check first: each column
+    of the file appears in the preview."""
+    header = (
+        "nom_naissance;nom_usage;prenoms;sexe;date_naissance;commune_naissance;"
+        "code_insee_naissance;pays_naissance;email;telephone;voie_acces;type_vae;"
+        "initiative_inscription;date_inscription;blocs_optionnels\n"
+    )
+    born_in_france = (
+        "Roux;Martin;Paul Henri;M;01/02/2003;Lyon;69123;;paul.roux@example.org;"
+        "06 12 34 56 78;vae;Congé VAE;employeur;01/09/2026;4\n"
+    )
+    born_abroad = "Blanc;;Zoé;F;02/02/2003;Casablanca;;Maroc;;;apprentissage;;;;\n"
+    preview = upload(login(admin_user), cohort, header + born_in_france + born_abroad)
+    page = preview.content.decode().replace("&#x27;", "'")
+    for value in (
+        "Martin Paul Henri (M), né(e) Roux",
+        "01/02/2003, Lyon (69123)",
+        "paul.roux@example.org · 06 12 34 56 78",
+        "VAE (Congé VAE)",
+        "le 01/09/2026, à l'initiative de : l'employeur",
+        "bloc 4",
+        "02/02/2003, Casablanca, Maroc",
+        "Apprentissage",
+    ):
+        assert value in page, value
