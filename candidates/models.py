@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from blocks.models import Bloc, CertificationVersion
 from core import roles
+from core.collation import French
 
 
 def identity_key(birth_name, first_names, birth_date):
@@ -34,11 +35,11 @@ def identity_key(birth_name, first_names, birth_date):
 
 
 def name_ordering(prefix=""):
-    """The order of names as shown: usage name, else birth name, then first names."""
-    return [
-        Coalesce(NullIf(f"{prefix}usage_name", Value("")), f"{prefix}birth_name"),
-        f"{prefix}first_names",
-    ]
+    """The order of names as shown: usage name, else birth name, then first
+    names, in French order (core.collation: Çelik next to Celik, Périer before
+    Perrin)."""
+    name = Coalesce(NullIf(f"{prefix}usage_name", Value("")), f"{prefix}birth_name")
+    return [French(name), French(f"{prefix}first_names")]
 
 
 class CandidateQuerySet(models.QuerySet):

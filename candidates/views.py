@@ -10,6 +10,7 @@ from core import roles
 from core.forms import SearchForm
 from core.history import describe_events
 from core.models import AuditEvent
+from core.pagination import paginate
 from core.roles import ADMIN, CANDIDATE, TRAINER, role_required
 from core.views import add_errors, form_page, report_refusal
 
@@ -24,7 +25,7 @@ from .forms import (
     WithdrawalForm,
 )
 from .importing import ImportRefused, plan_import
-from .models import Candidate, Cohort, Enrolment
+from .models import Candidate, Cohort, Enrolment, name_ordering
 from .services import (
     candidates_without_account,
     change_registration,
@@ -64,7 +65,11 @@ def cohort_list(request):
 @role_required(ADMIN, TRAINER)
 def cohort_detail(request, pk):
     cohort = get_cohort_for_user(request.user, pk)
-    enrolments = cohort.enrolments.select_related("candidate").prefetch_related("optional_blocs")
+    enrolments = (
+        cohort.enrolments.select_related("candidate")
+        .prefetch_related("optional_blocs")
+        .order_by(*name_ordering("candidate__"), "pk")
+    )
     can_manage = roles.is_admin(request.user)
     without_account = (
         candidates_without_account(cohort).aggregate(
@@ -243,11 +248,17 @@ def candidate_list(request):
             "enrolments",
             queryset=Enrolment.objects.visible_to(request.user).select_related("cohort"),
         )
-    )
+    ).order_by(*name_ordering(), "birth_date", "pk")
+    page, filters = paginate(request, candidates)
     return render(
         request,
         "candidates/candidate_list.html",
-        {"candidates": candidates, "query": query, "can_manage": roles.is_admin(request.user)},
+        {
+            "page": page,
+            "filters": filters,
+            "query": query,
+            "can_manage": roles.is_admin(request.user),
+        },
     )
 
 

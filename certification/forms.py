@@ -2,8 +2,9 @@
 read through one of them, so a bad value gets a French message, never a 500."""
 
 from django import forms
+from django.db.models import Q
 
-from candidates.models import Enrolment
+from candidates.models import Cohort, Enrolment
 from core.forms import SearchForm
 from evaluations.models import BlocDecision, Deliberation
 
@@ -26,13 +27,46 @@ class VerificationForm(forms.Form):
 
 
 class CertificateSearchForm(SearchForm):
-    """The office's list: a number or a name, and a status; an unknown status
-    shows every certificate."""
+    """The register's filters: a number or a name, a status, a promotion, a
+    year of issue. A value that is not one (an unknown status, "²" as a year)
+    is left aside, the other filters still apply."""
 
-    statut = forms.ChoiceField(choices=Certificate.Status.choices, required=False)
+    q = forms.CharField(label="Numéro ou nom", required=False, max_length=100)
+    statut = forms.ChoiceField(
+        label="Statut", choices=[("", "Tous")] + Certificate.Status.choices, required=False
+    )
+    promotion = forms.ModelChoiceField(
+        label="Promotion",
+        queryset=Cohort.objects.order_by("-start_date", "name"),
+        required=False,
+        empty_label="Toutes",
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    annee = forms.IntegerField(label="Année", min_value=2000, max_value=2999, required=False)
+
+    def query(self):
+        self.is_valid()
+        return self.cleaned_data.get("q", "")
 
     def status(self):
-        return self.cleaned_data.get("statut", "") if self.is_valid() else ""
+        self.is_valid()
+        return self.cleaned_data.get("statut", "")
+
+    def filter(self, certificates):
+        """`certificates` narrowed to what the valid filters ask for."""
+        if status := self.status():
+            certificates = certificates.filter(status=status)
+        if cohort := self.cleaned_data.get("promotion"):
+            certificates = certificates.filter(enrolment__cohort=cohort)
+        if year := self.cleaned_data.get("annee"):
+            certificates = certificates.filter(year=year)
+        if query := self.query():
+            certificates = certificates.filter(
+                Q(number__icontains=query)
+                | Q(candidate__birth_name__icontains=query)
+                | Q(candidate__usage_name__icontains=query)
+            )
+        return certificates
 
 
 class IssueForm(forms.Form):

@@ -649,6 +649,9 @@ def store_pdf(certificate_id):
         certificate.pdf.save(f"{certificate.number}.pdf", ContentFile(sealed), save=False)
         certificate.pdf_sha256 = sha256(sealed)
         certificate.save(update_fields=["pdf", "pdf_sha256"])
+        from .notifications import certificate_available  # its holder, once
+
+        certificate_available(certificate)
     return certificate
 
 

@@ -56,6 +56,7 @@ certificates = (
             cpf_views.certificate_correction,
             name="cpf_correction",
         ),
+        path("certificats/registre.<str:fmt>", views.register_export, name="register_export"),
     ],
     "certification",
 )

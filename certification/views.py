@@ -3,7 +3,6 @@ from collections import defaultdict
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -11,12 +10,15 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from core import roles
+from core.exports import export
 from core.forms import ReasonForm
+from core.pagination import paginate
 from core.roles import ADMIN, CANDIDATE, role_required
 from core.signing import check_pdf, sha256
 from core.views import add_errors, form_page, report_refusal
 from evaluations.models import Deliberation
 
+from .exports import HEADER, cpf_label, register, register_rows
 from .forms import (
     VERIFICATION_CODE,
     CertificateSearchForm,
@@ -302,16 +304,10 @@ def certificate_list(request):
         (deliberation, decisions[deliberation.pk], titles[deliberation.pk])
         for deliberation in deliberations
     ]
-    certificates = Certificate.objects.select_related("candidate").order_by("-year", "-sequence")
     search = CertificateSearchForm(request.GET)
-    if status := search.status():
-        certificates = certificates.filter(status=status)
-    if query := search.query():
-        certificates = certificates.filter(
-            Q(number__icontains=query)
-            | Q(candidate__birth_name__icontains=query)
-            | Q(candidate__usage_name__icontains=query)
-        )
+    page, filters = paginate(request, search.filter(register()))
+    for certificate in page:
+        certificate.cpf_label = cpf_label(certificate)
     return render(
         request,
         "certification/certificate_list.html",
@@ -319,12 +315,22 @@ def certificate_list(request):
             "withdrawn": withdrawn_certificates().select_related("candidate"),
             "due": [entry for entry in due if entry[1] or entry[2]],
             "print_form": PrintForm() if deliberations else None,
-            "certificates": certificates[:200],
-            "query": query,
+            "search": search,
+            "page": page,
+            "filters": filters,
             "jobs": PrintJob.objects.select_related("deliberation__jury", "deliberation__cohort")[
                 :10
             ],
         },
+    )
+
+
+@role_required(ADMIN)
+def register_export(request, fmt):
+    """The register, with the list's filters, as a spreadsheet."""
+    certificates = CertificateSearchForm(request.GET).filter(register())
+    return export(
+        fmt, title="Registre des certificats", header=HEADER, rows=register_rows(certificates)
     )
 
 

@@ -7,7 +7,10 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from django.contrib.auth.signals import user_login_failed
+        from django.db.backends.signals import connection_created
 
+        from .collation import register_sqlite_collation
         from .signals import record_failed_login
 
         user_login_failed.connect(record_failed_login, dispatch_uid="core.record_failed_login")
+        connection_created.connect(register_sqlite_collation, dispatch_uid="core.french_collation")

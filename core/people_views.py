@@ -8,8 +8,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from .collation import French
 from .history import describe_events
 from .models import AuditEvent
+from .pagination import paginate
 from .people import (
     account_state,
     create_person,
@@ -30,10 +32,11 @@ def get_person_for_office(pk):
 
 @role_required(ADMIN)
 def people_list(request):
-    people = list(staff_people())
-    for person in people:
+    people = staff_people().order_by(French("last_name"), French("first_name"), "pk")
+    page, filters = paginate(request, people)
+    for person in page:
         person.account_state = account_state(person)
-    return render(request, "core/people_list.html", {"people": people})
+    return render(request, "core/people_list.html", {"page": page, "filters": filters})
 
 
 @role_required(ADMIN)

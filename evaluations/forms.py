@@ -5,13 +5,14 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from blocks.models import Bloc, CertificationVersion, EvaluationModality
 from candidates.models import Cohort
 from core import roles
 from core.people import display_name
 
-from .models import BlocDecision, Jury, JuryMember
+from .models import BlocDecision, ExamSession, Jury, JuryMember
 from .sessions import CriterionEntry
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -482,3 +483,60 @@ class RecusalForm(forms.Form):
         self.fields["enrolment"].label_from_instance = lambda e: (
             f"{e.candidate.full_name} · {e.cohort.name}"
         )
+
+
+class SessionFilterForm(forms.Form):
+    """The session list's filters (GET): promotion, bloc, status, dates. A
+    value that is not one is left aside with its message, the others apply."""
+
+    promotion = forms.ModelChoiceField(
+        label="Promotion", queryset=Cohort.objects.none(), required=False, empty_label="Toutes"
+    )
+    bloc = forms.ModelChoiceField(
+        label="Bloc", queryset=Bloc.objects.none(), required=False, empty_label="Tous"
+    )
+    statut = forms.ChoiceField(
+        label="Statut",
+        choices=[("", "Tous"), *ExamSession.Status.choices],
+        required=False,
+    )
+    du = forms.DateField(
+        label="Du",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    au = forms.DateField(
+        label="Au",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def __init__(self, *args, cohorts, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["promotion"].queryset = cohorts.order_by("-start_date", "name")
+        self.fields["bloc"].queryset = (
+            Bloc.objects.filter(certification_version__cohorts__in=cohorts)
+            .distinct()
+            .order_by("certification_version", "number")
+        )
+        self.fields["bloc"].label_from_instance = lambda bloc: (
+            f"Bloc {bloc.number} · {Truncator(bloc.title).chars(30)}"
+        )
+        for field in self.fields.values():
+            css = "form-control" if isinstance(field, forms.DateField) else "form-select"
+            field.widget.attrs.setdefault("class", css)
+
+    def filter(self, sessions):
+        self.is_valid()
+        data = self.cleaned_data
+        if data.get("promotion"):
+            sessions = sessions.filter(cohort=data["promotion"])
+        if data.get("bloc"):
+            sessions = sessions.filter(modality__bloc=data["bloc"])
+        if data.get("statut"):
+            sessions = sessions.filter(status=data["statut"])
+        if data.get("du"):
+            sessions = sessions.filter(date__gte=data["du"])
+        if data.get("au"):
+            sessions = sessions.filter(date__lte=data["au"])
+        return sessions

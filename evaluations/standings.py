@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, Q
 
 from blocks.models import Bloc, Competence, EvaluationModality
-from candidates.models import Enrolment
+from candidates.models import Enrolment, name_ordering
 
 from . import results
 from .models import (
@@ -199,6 +199,7 @@ def deliberation_table(deliberation, *, only=None):
         deliberation.cohort.enrolments.filter(status=Enrolment.Status.ENROLLED)
         .select_related("candidate")
         .prefetch_related("optional_blocs")
+        .order_by(*name_ordering("candidate__"), "pk")
     )
     if only is not None:
         enrolments = enrolments.filter(pk=only.pk)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import deliberations, documents, grids, juries, sessions
+from .views import deliberations, documents, exports, grids, juries, sessions
 
 app_name = "evaluations"
 urlpatterns = [
@@ -58,4 +58,14 @@ urlpatterns = [
         name="convocation",
     ),
     path("sessions/<int:pk>/emargement.pdf", documents.session_attendance, name="attendance"),
+    path(
+        "promotions/<int:pk>/resultats.<str:fmt>",
+        exports.cohort_results_export,
+        name="cohort_results_export",
+    ),
+    path(
+        "deliberations/<int:pk>/tableau.<str:fmt>",
+        exports.deliberation_table_export,
+        name="deliberation_export",
+    ),
 ]

@@ -1,24 +1,34 @@
 """What each role sees at a glance. Reads only: every number comes from a
 fixed number of queries, whatever the number of candidates."""
 
-from dataclasses import dataclass
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
 
 from blocks.models import Competence
 from candidates.models import Cohort, Enrolment
 from certification import cpf
-from certification.models import Certificate
+from certification.models import Certificate, PrintJob
 from certification.printing import due_count
 from core import roles
+from core.models import Notification
 from evaluations import results
 from evaluations.models import (
     Assessment,
+    AssessorReplacement,
     Deliberation,
     ExamSession,
     Grid,
     JuryMember,
+    MinutesSignature,
+    Recusal,
 )
+from evaluations.sessions import expected_assessors
 from evaluations.standings import bloc_structure, missing_decisions, submitted_values, version_rules
 
 # --- The trainer ----------------------------------------------------------------
@@ -131,26 +141,294 @@ def jury_dashboard(user):
 
 # --- The office -----------------------------------------------------------------
 
+# How many items a to-do line names (with a link each) before "and N more".
+NAMED = 5
 
-def office_numbers():
-    enrolled = Enrolment.objects.filter(status=Enrolment.Status.ENROLLED).count()
+
+@dataclass
+class TodoLine:
+    """One line of the office's to-do list: how many, what, and where to act.
+    `items` names the first ones, each with its own page; `url` lists them all
+    (or, where the list has no filter for exactly these, the list they are in)."""
+
+    key: str
+    count: int
+    text: str
+    url: str
+    urgent: bool = False
+    items: list = field(default_factory=list)  # (label, url)
+
+    @property
+    def more(self):
+        return max(self.count - len(self.items), 0)
+
+
+def _named(rows, label, url):
+    return [(label(row), url(row)) for row in rows[:NAMED]]
+
+
+def grading_completion(sessions):
+    """session id -> grids still expected from the present candidates' assessors,
+    for any number of sessions in six queries: the rules of
+    evaluations.sessions.grading_state (replacements, recusals), in bulk."""
+    sessions = list(sessions)
+    ids = [session.pk for session in sessions]
+    assessors = defaultdict(set)
+    for session_id, user_id in ExamSession.assessors.through.objects.filter(
+        examsession_id__in=ids
+    ).values_list("examsession_id", "user_id"):
+        assessors[session_id].add(user_id)
+    replacements = defaultdict(list)
+    for session_id, replaced, replacement in (
+        AssessorReplacement.objects.filter(session_id__in=ids)
+        .order_by("recorded_at", "pk")
+        .values_list("session_id", "replaced_id", "replacement_id")
+    ):
+        replacements[session_id].append((replaced, replacement))
+    recused = defaultdict(set)
+    for jury_id, enrolment_id, user_id in Recusal.objects.filter(
+        member__jury__in={session.jury_id for session in sessions if session.jury_id}
+    ).values_list("member__jury_id", "enrolment_id", "member__user_id"):
+        recused[(jury_id, enrolment_id)].add(user_id)
+    submitted = defaultdict(set)
+    for assessment_id, assessor_id in Grid.objects.filter(
+        assessment__session_id__in=ids, status=Grid.Status.SUBMITTED
+    ).values_list("assessment_id", "assessor_id"):
+        submitted[assessment_id].add(assessor_id)
+    jury_of = {session.pk: session.jury_id for session in sessions}
+    missing = dict.fromkeys(ids, 0)
+    for assessment_id, session_id, enrolment_id in Assessment.objects.filter(
+        session_id__in=ids, present=True
+    ).values_list("pk", "session_id", "enrolment_id"):
+        done = submitted[assessment_id]
+        expected = expected_assessors(assessors[session_id], replacements[session_id], done)
+        expected -= recused[(jury_of[session_id], enrolment_id)]
+        missing[session_id] += len(expected - done)
+    return missing
+
+
+def _session_label(session):
+    return f"{session.modality.code} · {session.cohort.name} · {session.date:%d/%m/%Y}"
+
+
+def office_dashboard():
+    """The office's to-do list and its figures at a glance, in a fixed number of
+    queries whatever the number of sessions, deliberations, certificates or
+    print jobs. Each line keeps its place, 0 included (shown in grey)."""
+    today = timezone.localdate()
+    sessions_url = reverse("evaluations:sessions")
+    juries_url = reverse("evaluations:juries")
+    certificates_url = reverse("certification:certificates")
+
+    # Sessions: planned whose day has come; open whose day has passed.
+    to_open = ExamSession.objects.filter(
+        status=ExamSession.Status.PLANNED, date__lte=today
+    ).select_related("modality", "cohort")
+    to_open_count = to_open.count()
+    past_open = list(
+        ExamSession.objects.filter(status=ExamSession.Status.OPEN, date__lt=today)
+        .select_related("modality", "cohort")
+        .order_by("date", "pk")
+    )
+    missing = grading_completion(past_open)
+    to_close = [session for session in past_open if not missing[session.pk]]
+    late = [session for session in past_open if missing[session.pk]]
+    late_grids = sum(missing.values())
+    yesterday = (today - datetime.timedelta(days=1)).isoformat()
+    past_open_url = f"{sessions_url}?{urlencode({'statut': 'open', 'au': yesterday})}"
+
+    # Juries: members who have not declared their independence, in juries still
+    # at work (no deliberation yet, or one open).
+    deliberations = Deliberation.objects.filter(jury=OuterRef("jury"))
+    undeclared = list(
+        JuryMember.objects.filter(independence_declared_at__isnull=True)
+        .filter(
+            ~Exists(deliberations) | Exists(deliberations.filter(status=Deliberation.Status.OPEN))
+        )
+        .values("jury", "jury__name")
+        .annotate(members=Count("pk"))
+        .order_by("jury__name", "jury")
+    )
+
+    # PVs: open (decisions, then signatures), signed to publish.
+    open_deliberations = (
+        Deliberation.objects.filter(status=Deliberation.Status.OPEN)
+        .annotate(signature_count=Count("signatures"))
+        .select_related("jury", "cohort")
+        .order_by("opened_at", "pk")
+    )
+    counts = Deliberation.objects.filter(status=Deliberation.Status.OPEN).aggregate(
+        deciding=Count(
+            "pk", filter=~Exists(MinutesSignature.objects.filter(deliberation=OuterRef("pk")))
+        ),
+        total=Count("pk"),
+    )
+    deciding = open_deliberations.filter(signature_count=0)
+    signing = open_deliberations.filter(signature_count__gt=0)
+    to_publish = (
+        Deliberation.objects.in_force()
+        .filter(published_at__isnull=True)
+        .select_related("jury", "cohort")
+        .order_by("signed_at", "pk")
+    )
+    to_publish_count = to_publish.count()
+
+    # Certificates: due (to issue), issued but in no finished print job (to
+    # print one by one), print jobs failed and not run again since.
+    printed = PrintJob.certificates.through.objects.filter(
+        certificate=OuterRef("pk"), printjob__status=PrintJob.Status.DONE
+    )
+    to_print = (
+        Certificate.objects.valid()
+        .public()
+        .exclude(Exists(printed))
+        .select_related("candidate")
+        .order_by("year", "sequence")
+    )
+    to_print_count = to_print.count()
+    failed_jobs = (
+        PrintJob.objects.filter(status=PrintJob.Status.FAILED)
+        .exclude(
+            Exists(
+                PrintJob.objects.filter(
+                    deliberation=OuterRef("deliberation"), created_at__gt=OuterRef("created_at")
+                )
+            )
+        )
+        .order_by("created_at", "pk")
+    )
+    failed_jobs_count = failed_jobs.count()
+    certificates = Certificate.objects.aggregate(
+        valid=Count("pk", filter=Q(status=Certificate.Status.VALID)),
+        revoked=Count("pk", filter=Q(status=Certificate.Status.REVOKED)),
+    )
     grids = Grid.objects.aggregate(
         submitted=Count("pk", filter=Q(status=Grid.Status.SUBMITTED)),
         draft=Count("pk", filter=Q(status=Grid.Status.DRAFT)),
     )
-    open_deliberations = Deliberation.objects.filter(status=Deliberation.Status.OPEN).count()
-    to_print = due_count()  # blocs and titles of every published PV in force
-    revoked = Certificate.objects.filter(status=Certificate.Status.REVOKED).count()
-    return {
+    numbers = {
         "cohorts": Cohort.objects.count(),
-        "enrolled": enrolled,
+        "enrolled": Enrolment.objects.filter(status=Enrolment.Status.ENROLLED).count(),
         "grids_submitted": grids["submitted"],
         "grids_draft": grids["draft"],
         "open_sessions": ExamSession.objects.filter(status=ExamSession.Status.OPEN).count(),
-        "open_deliberations": open_deliberations,
-        "to_publish": Deliberation.objects.signed().filter(published_at__isnull=True).count(),
-        "to_print": to_print,
-        "valid_certificates": Certificate.objects.valid().count(),
-        "revoked": revoked,
+        "sessions_to_open": to_open_count,
+        "sessions_to_close": len(to_close),
+        "late_sessions": len(late),
+        "late_grids": late_grids,
+        "undeclared_members": sum(row["members"] for row in undeclared),
+        "deliberations_deciding": counts["deciding"],
+        "deliberations_signing": counts["total"] - counts["deciding"],
+        "to_publish": to_publish_count,
+        "to_issue": due_count(),  # blocs and titles of every published PV in force
+        "to_print": to_print_count,
+        "print_failures": failed_jobs_count,
+        "valid_certificates": certificates["valid"],
+        "revoked": certificates["revoked"],
+        "failed_emails": Notification.objects.filter(status=Notification.Status.FAILED).count(),
         "cpf": cpf.deadlines_summary(),
     }
+    session_url = ExamSession.get_absolute_url
+    deliberation_label = _deliberation_label
+    todo = [
+        TodoLine(
+            "sessions-to-open",
+            numbers["sessions_to_open"],
+            "session(s) planifiée(s) dont la date est arrivée : à ouvrir à la notation",
+            f"{sessions_url}?{urlencode({'statut': 'planned', 'au': today.isoformat()})}",
+            items=_named(list(to_open.order_by("date", "pk")[:NAMED]), _session_label, session_url),
+        ),
+        TodoLine(
+            "late-grids",
+            late_grids,
+            f"grille(s) en retard dans {len(late)} session(s) ouverte(s) dont la date est "
+            "passée : à remettre par les évaluateurs",
+            past_open_url,
+            urgent=True,
+            items=_named(
+                late,
+                lambda s: f"{_session_label(s)} ({missing[s.pk]} grille(s))",
+                session_url,
+            ),
+        ),
+        TodoLine(
+            "sessions-to-close",
+            len(to_close),
+            "session(s) ouverte(s) dont la date est passée et toutes les grilles remises : à clore",
+            past_open_url,
+            items=_named(to_close, _session_label, session_url),
+        ),
+        TodoLine(
+            "undeclared-members",
+            numbers["undeclared_members"],
+            "membre(s) de jury sans déclaration d'indépendance (ni noter ni délibérer avant)",
+            juries_url,
+            items=[
+                (
+                    f"{row['jury__name']} ({row['members']})",
+                    reverse("evaluations:jury", args=[row["jury"]]),
+                )
+                for row in undeclared[:NAMED]
+            ],
+        ),
+        TodoLine(
+            "deliberations-deciding",
+            numbers["deliberations_deciding"],
+            "délibération(s) en cours : décisions à prendre, puis signatures",
+            juries_url,
+            items=_named(list(deciding[:NAMED]), deliberation_label, Deliberation.get_absolute_url),
+        ),
+        TodoLine(
+            "deliberations-signing",
+            numbers["deliberations_signing"],
+            "procès-verbal(aux) en cours de signature : signatures à recueillir",
+            juries_url,
+            items=_named(list(signing[:NAMED]), deliberation_label, Deliberation.get_absolute_url),
+        ),
+        TodoLine(
+            "to-publish",
+            to_publish_count,
+            "procès-verbal(aux) signé(s) à publier",
+            juries_url,
+            items=_named(
+                list(to_publish[:NAMED]), deliberation_label, Deliberation.get_absolute_url
+            ),
+        ),
+        TodoLine(
+            "to-issue",
+            numbers["to_issue"],
+            "certificat(s) à délivrer (blocs validés et titres obtenus de PV publiés)",
+            certificates_url,
+        ),
+        TodoLine(
+            "to-print",
+            to_print_count,
+            "certificat(s) délivré(s) hors impression par jury : à imprimer un par un",
+            f"{certificates_url}?statut={Certificate.Status.VALID}",
+            items=_named(
+                list(to_print[:NAMED]),
+                lambda c: f"{c.number} · {c.candidate.full_name}",
+                Certificate.get_absolute_url,
+            ),
+        ),
+        TodoLine(
+            "print-failures",
+            failed_jobs_count,
+            "impression(s) en échec : à reprendre",
+            certificates_url,
+            urgent=True,
+            items=_named(list(failed_jobs[:NAMED]), str, PrintJob.get_absolute_url),
+        ),
+        TodoLine(
+            "failed-emails",
+            numbers["failed_emails"],
+            "courriel(s) en échec : à renvoyer",
+            f"{reverse('core:outbox')}?status={Notification.Status.FAILED}",
+            urgent=True,
+        ),
+    ]
+    return {"numbers": numbers, "todo": todo}
+
+
+def _deliberation_label(deliberation):
+    return f"{deliberation.short_label} · {deliberation.jury.name} · {deliberation.cohort.name}"

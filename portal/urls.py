@@ -23,6 +23,8 @@ urlpatterns = [
         views.my_convocation,
         name="my_convocation",
     ),
+    path("statistiques/", views.statistics_page, name="statistics"),
+    path("statistiques/export.<str:fmt>", views.statistics_export, name="statistics_export"),
     path(
         "candidats/<int:pk>/releve-de-notes.pdf",
         views.candidate_transcript,

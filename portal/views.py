@@ -6,15 +6,19 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 
+from blocks.models import CertificationVersion
 from candidates.models import Candidate, Cohort, Enrolment
-from core import roles
+from core import exports, roles
 from core.roles import ADMIN, CANDIDATE, JURY_MEMBER, TRAINER, role_required
 from evaluations import documents
 from evaluations.letters import letter_for
 from evaluations.models import Deliberation, ExamSession
 
-from . import dashboards, journeys
+from . import charts, dashboards, journeys, statistics
+from .forms import StatisticsForm
 from .transcript import render_transcript
 
 
@@ -35,7 +39,8 @@ def home(request):
 
 @role_required(ADMIN)
 def office_dashboard(request):
-    return render(request, "portal/office_dashboard.html", {"numbers": dashboards.office_numbers()})
+    """The office's to-do list: each line its count and a link to act."""
+    return render(request, "portal/office_dashboard.html", dashboards.office_dashboard())
 
 
 @role_required(TRAINER)
@@ -186,3 +191,113 @@ def my_convocation(request, pk):
     except ValidationError:
         raise Http404("Cette convocation n'est pas encore prête.") from None
     return pdf_download(data, f"convocation-{session.modality.code}-{session.date:%Y-%m-%d}.pdf")
+
+
+# --- Statistics for France Compétences ------------------------------------------
+
+
+def statistics_form(request):
+    """The form of the statistics page, and the figures it asks for (None while
+    the form is not valid). Without a choice: the active version (else the
+    latest one) and the latest year with published results."""
+    years = statistics.years_with_results()
+    data = request.GET
+    if not data:
+        versions = CertificationVersion.objects.exclude(status=CertificationVersion.Status.DRAFT)
+        version = (
+            versions.filter(status=CertificationVersion.Status.ACTIVE)
+            .order_by("-created_at")
+            .first()
+            or versions.order_by("-created_at").first()
+        )
+        data = {"version": version.pk if version else "", "annee": statistics.default_year(years)}
+    form = StatisticsForm(data, years=years)
+    if not form.is_valid():
+        return form, None
+    return form, statistics.figures(form.cleaned_data["version"], form.cleaned_data["annee"])
+
+
+@role_required(ADMIN)
+def statistics_page(request):
+    form, figures = statistics_form(request)
+    context = {
+        "form": form,
+        "figures": figures,
+        "year_rule": statistics.YEAR_RULE,
+        "breadcrumbs": [("Tableau de bord", reverse("portal:office_dashboard"))],
+    }
+    if figures is not None:
+        context["charts"] = statistics_charts(figures)
+        context["query"] = urlencode({"version": figures.version.pk, "annee": figures.year})
+    return render(request, "portal/statistics.html", context)
+
+
+def statistics_charts(figures):
+    blocs = [f"Bloc {each.bloc.number}" for each in figures.blocs]
+    routes = [route.label for route in figures.routes]
+    return {
+        "blocs": charts.bar_chart(
+            id="chart-blocs",
+            title=f"Blocs présentés et validés en {figures.year}",
+            description="Pour chaque bloc, le nombre de candidats présentés puis validés.",
+            categories=blocs,
+            series=[
+                charts.Series("Présentés", [each.presented for each in figures.blocs]),
+                charts.Series("Validés", [each.validated for each in figures.blocs]),
+            ],
+        ),
+        "bloc_rates": charts.bar_chart(
+            id="chart-bloc-rates",
+            title=f"Taux de validation par bloc en {figures.year}",
+            description="Validés sur présentés, en pourcentage, pour chaque bloc.",
+            categories=blocs,
+            series=[
+                charts.Series(
+                    "Taux de validation",
+                    [each.rate for each in figures.blocs],
+                    [charts.percent_text(each.rate) for each in figures.blocs],
+                )
+            ],
+            maximum=100,
+        ),
+        "routes": charts.bar_chart(
+            id="chart-routes",
+            title=f"Taux d'obtention du titre par voie d'accès en {figures.year}",
+            description="Titres délivrés sur candidats présentés, en pourcentage, "
+            "pour chaque voie d'accès.",
+            categories=routes,
+            series=[
+                charts.Series(
+                    "Taux d'obtention du titre",
+                    [route.rate for route in figures.routes],
+                    [charts.percent_text(route.rate) for route in figures.routes],
+                )
+            ],
+            maximum=100,
+        ),
+        "durations": charts.bar_chart(
+            id="chart-durations",
+            title=f"Délai de l'inscription au titre, titres de {figures.year}",
+            description="Nombre de titres selon le délai entre l'inscription et la "
+            "signature du procès-verbal, par tranche de six mois.",
+            categories=[label for label, _ in figures.duration_bands],
+            series=[charts.Series("Titres", [count for _, count in figures.duration_bands])],
+        ),
+    }
+
+
+STATISTICS_HEADER = ["Rubrique", "Élément", "Valeur"]
+
+
+@role_required(ADMIN)
+def statistics_export(request, fmt):
+    """The figures of the page, as CSV or XLSX (core/exports.py)."""
+    form, figures = statistics_form(request)
+    if figures is None:
+        raise Http404("Choisissez une version et une année.")
+    return exports.export(
+        fmt,
+        title=f"Statistiques {figures.year}",
+        header=STATISTICS_HEADER,
+        rows=statistics.export_rows(figures),
+    )

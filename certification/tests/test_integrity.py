@@ -171,15 +171,15 @@ def test_certificate_office_page_queries_do_not_grow_with_candidates(
     second_jury_member,
     django_capture_on_commit_callbacks,
 ):
-    """Emma's two blocs due from one published PV; against a published rectifying
-    PV that withdrew a certified bloc, a print job, 38 blocs due, certificates
-    issued and revoked."""
+    """Emma's bloc due and one certificate (the register's page, its passages)
+    from one published PV; against a published rectifying PV that withdrew a
+    certified bloc, a print job, 38 blocs due, certificates issued and revoked."""
     publish_results(signed, by=admin_user)
     client = login(admin_user)
+    withdrawn = issued(signed.decisions.get(bloc__number=3), django_capture_on_commit_callbacks)
     few = certificate_page_queries(client)
 
     enrolment = candidate.enrolments.get()
-    withdrawn = issued(signed.decisions.get(bloc__number=3), django_capture_on_commit_callbacks)
     correction = rectify(signed, reason="Blocs 2 et 3 revus", user=jury_member)
     for number, outcome in (
         (2, BlocDecision.Decision.VALIDATED),

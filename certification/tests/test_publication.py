@@ -489,7 +489,7 @@ def test_a_print_job_holds_exactly_what_it_counts(
     }
     assert due_count() == 3  # bloc 3 of the first PV; bloc 2 and the title of the second
     page = login(admin_user).get(reverse("portal:office_dashboard"))
-    assert page.context["numbers"]["to_print"] == 3
+    assert page.context["numbers"]["to_issue"] == 3
     office = login(admin_user).get(reverse("certification:certificates")).content.decode()
     assert office.count("Petit Emma Louise · <strong>titre</strong>") == 1
 

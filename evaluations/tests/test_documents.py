@@ -305,6 +305,26 @@ class TestConvocationDetails:
         written.refresh_from_db()
         assert written.duration_minutes == 150
 
+    def test_a_nul_in_the_instructions_is_refused_by_the_form(
+        self, login, admin_user, written, trainer, settings
+    ):
+        # Without the guard that refuses any NUL at the door, the form does.
+        guard = "core.middleware.RejectNulMiddleware"
+        settings.MIDDLEWARE = [name for name in settings.MIDDLEWARE if name != guard]
+        response = login(admin_user).post(
+            reverse("evaluations:session_edit", args=[written.pk]),
+            {
+                "date": "2027-03-15",
+                "place": "Salle",
+                "convocation_instructions": "Stylo\x00noir",
+                "assessors": [trainer.pk],
+            },
+        )
+        assert response.status_code == 200
+        assert set(response.context["forms"][0].errors) == {"convocation_instructions"}
+        written.refresh_from_db()
+        assert written.convocation_instructions == INSTRUCTIONS
+
     def test_frozen_like_the_date_once_a_grid_is_handed_in(self, written, trainer, admin_user):
         fill(written.assessments.first(), trainer, 2, submit=True)
         with pytest.raises(ValidationError, match="déjà remises"):

@@ -7,8 +7,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from candidates.models import Cohort, name_ordering
 from core import roles
-from core.forms import ReasonForm, id_from
+from core.collation import French
+from core.forms import ReasonForm
+from core.pagination import paginate
 from core.roles import ADMIN, JURY_MEMBER, TRAINER, role_required
 from core.views import add_errors, form_page, report_refusal
 
@@ -16,6 +19,7 @@ from .. import policies
 from ..forms import (
     BlocScheduleForm,
     ReplaceAssessorForm,
+    SessionFilterForm,
     SessionForm,
     SessionPlanForm,
     modality_plan_forms,
@@ -72,14 +76,24 @@ def get_assessment_for_reviewer(user, pk):
 
 @role_required(ADMIN, *ASSESSORS)
 def session_list(request):
+    """The sessions the user may see, filtered (SessionFilterForm), by date then
+    modality (newest first), 50 a page; the filters choose among the user's promotions."""
+    visible = sessions_visible_to(request.user)
+    filters = SessionFilterForm(
+        request.GET, cohorts=Cohort.objects.filter(sessions__in=visible).distinct()
+    )
     sessions = (
-        sessions_visible_to(request.user)
+        filters.filter(visible)
         .select_related("modality__bloc", "cohort")
         .annotate(candidate_count=Count("assessments", distinct=True))
+        .order_by("-date", "modality__bloc__number", "modality__code", French("cohort__name"), "pk")
     )
-    if cohort := id_from(request.GET.get("promotion")):
-        sessions = sessions.filter(cohort=cohort)
-    return render(request, "evaluations/session_list.html", {"sessions": sessions})
+    page, query = paginate(request, sessions)
+    return render(
+        request,
+        "evaluations/session_list.html",
+        {"filters": filters, "page": page, "query": query},
+    )
 
 
 @role_required(ADMIN)
@@ -250,8 +264,10 @@ def session_detail(request, pk):
     grids = Grid.objects.annotate(
         scored=Count("scores", filter=Q(scores__value__isnull=False))
     ).order_by("assessor__last_name", "assessor__first_name")
-    assessments = session.assessments.select_related("enrolment__candidate").prefetch_related(
-        Prefetch("grids", queryset=grids)
+    assessments = (
+        session.assessments.select_related("enrolment__candidate")
+        .prefetch_related(Prefetch("grids", queryset=grids))
+        .order_by(*name_ordering("enrolment__candidate__"))
     )
     is_assessor = any(assessor.pk == request.user.pk for assessor in assessors)
     can_review = policies.reviews_session(request.user, session)

@@ -194,25 +194,35 @@ def test_candidate_downloads_a_certificate_from_home(
 def test_office_numbers_link_to_their_lists(login, signed, admin_user):
     page = login(admin_user).get(reverse("portal:office_dashboard"))
     # Emma sat 10 modalities (blocs 1 to 3): 11 grids handed in, M1.1's by the two
-    # jury members; the signed PV to publish, nothing to print before that.
+    # jury members; the sessions are on 15 March 2027, still to come. The signed PV
+    # to publish, nothing to issue before that. Each line is in test_office_todo.py.
     numbers = {
         "cohorts": 1,
         "enrolled": 1,
         "grids_submitted": 11,
         "grids_draft": 0,
         "open_sessions": 10,
-        "open_deliberations": 0,
+        "sessions_to_open": 0,
+        "sessions_to_close": 0,
+        "late_sessions": 0,
+        "late_grids": 0,
+        "undeclared_members": 0,
+        "deliberations_deciding": 0,
+        "deliberations_signing": 0,
         "to_publish": 1,
+        "to_issue": 0,
         "to_print": 0,
+        "print_failures": 0,
         "valid_certificates": 0,
         "revoked": 0,
+        "failed_emails": 0,
         "cpf": {"late": 0, "due_soon": 0, "to_correct": 0, "to_declare": 0},
     }
     assert page.context["numbers"] == numbers
     publish_results(signed, by=admin_user)
     page = login(admin_user).get(reverse("portal:office_dashboard"))
-    # Published: blocs 1 and 3 to print.
-    assert page.context["numbers"] == numbers | {"to_publish": 0, "to_print": 2}
+    # Published: blocs 1 and 3 to issue.
+    assert page.context["numbers"] == numbers | {"to_publish": 0, "to_issue": 2}
     text = page.content.decode()
     for name in (
         "candidates:cohorts",
@@ -220,6 +230,8 @@ def test_office_numbers_link_to_their_lists(login, signed, admin_user):
         "evaluations:juries",
         "certification:certificates",
         "certification:cpf",
+        "core:outbox",
+        "portal:statistics",
     ):
         assert f'href="{reverse(name)}' in text
 

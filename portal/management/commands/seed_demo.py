@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test.utils import override_settings
 
 from blocks.models import Bloc, CertificationVersion, EvaluationModality
 from candidates.importing import SAMPLE_FILE
@@ -37,6 +38,7 @@ from evaluations.sessions import (
 from evaluations.standings import deliberation_table
 
 DEMO_PASSWORD = "demo1234"
+QUIET_MAIL = "django.core.mail.backends.locmem.EmailBackend"
 DEMO_USERS = [
     # username, first name, last name, role
     ("admin", "Alice", "Martin", roles.ADMIN),
@@ -75,6 +77,19 @@ DEMO_CDC = {
     "cdc_certifier_id": "DEMO0002",
     "cdc_contract_id": "DEMO-CONTRAT",
 }
+# What the convocations say besides the date and the place.
+CONVOCATION_WRITTEN = {
+    "convocation_time": datetime.time(9, 0),
+    "duration_minutes": 180,
+    "convocation_instructions": "Présentez-vous un quart d'heure avant l'heure indiquée, "
+    "avec une pièce d'identité. Calculatrice autorisée ; téléphones éteints.",
+}
+CONVOCATION_ORAL = {
+    "convocation_time": datetime.time(14, 0),
+    "duration_minutes": 40,
+    "convocation_instructions": "Apportez votre dossier de production en trois exemplaires "
+    "et une pièce d'identité.",
+}
 FINISHED_JURY = "Jury de certification 2026"
 DEMO_SHORT_OF = {"C2.3", "C2.7"}  # the competences Emma Petit has to work on again
 DEMO_JURY = "Jury de certification 2027"
@@ -92,7 +107,9 @@ class Command(BaseCommand):
                 "(DJANGO_DEBUG=1) : leurs mots de passe sont publics."
             )
         call_command("load_referential", stdout=self.stdout)
-        with transaction.atomic():
+        # The demo's events (sessions opened, results published) write their
+        # notifications to the outbox as usual; kept in memory, not printed.
+        with override_settings(EMAIL_BACKEND=QUIET_MAIL), transaction.atomic():
             users = {
                 username: self.ensure_user(username, first, last, role)
                 for username, first, last, role in DEMO_USERS
@@ -410,6 +427,7 @@ class Command(BaseCommand):
                 place="Salle 104",
                 assessors=[users["formateur"]],
                 lead=users["formateur"],
+                **CONVOCATION_WRITTEN,
                 by=users["admin"],
             )
         return f"{modality.code} le {session.date:%d/%m/%Y}"
@@ -433,6 +451,7 @@ class Command(BaseCommand):
             assessors=assessors,
             lead=assessors[0],
             jury=jury if oral else None,
+            **CONVOCATION_ORAL if oral else CONVOCATION_WRITTEN,
             by=users["admin"],
         )
         return session, assessors
