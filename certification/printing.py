@@ -9,13 +9,25 @@ failed when its page is seen or a new job is asked for its PV. Resumed, it
 issues only what is still due: what it issued before is in its certificates
 (each certificate is issued and added to the job in one transaction), and is
 bundled again with the rest. One job at a time per PV (a database constraint):
-a second one is answered "already running"."""
+a second one is answered "already running".
+
+Numbering and issuing stay in the task's process, one certificate after the
+other, each in its own transaction. Rendering and sealing (a tenth of a second
+or two each, where the time goes) run in PRINT_WORKERS worker processes at
+once: each gets a certificate's HTML and seal details (rendering.PrintOrder),
+never touches the database, and returns the sealed bytes, which the task
+stores (services.store_pdf, the one way a certificate's PDF is kept) and adds
+to the merged PDF and the ZIP in certificate order. PRINT_WORKERS = 1 renders
+in the task's process, without a pool."""
 
 import datetime
 import io
+import multiprocessing
+import os
 import tempfile
 import zipfile
 from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -32,6 +44,7 @@ from core.audit import Action, record_event
 from evaluations.models import BlocDecision, Deliberation
 
 from .models import Certificate, PrintJob
+from .rendering import PrintOrder, sealed_certificate, start_worker
 from .services import (
     after_registration,
     due_bloc_decisions,
@@ -122,6 +135,19 @@ class AlreadyRunning(ValidationError):
 
 class Superseded(Exception):
     """This attempt no longer owns the job (marked failed as silent, then resumed)."""
+
+
+class RenderFailed(Exception):
+    """A certificate could not be rendered or sealed (in a worker process or
+    here): the job fails with this French message and can be resumed."""
+
+    def __init__(self, number, error):
+        cause = str(error) or type(error).__name__
+        super().__init__(
+            f"Le rendu du certificat n° {number} a échoué ({cause}). Les certificats déjà "
+            "délivrés le restent : reprenez l'impression, elle ne les délivrera pas une "
+            "seconde fois."
+        )
 
 
 def fail_stale_jobs(jobs):
@@ -229,15 +255,22 @@ def print_certificates(job_id, attempt=None):
         # What is due now (another issue may have happened since the job was
         # asked for), after what an earlier attempt of this job issued.
         already = job.certificates.count()
-        _beat(job, total=already + len(decisions) + len(titles), done=already)
-        for decision in decisions:
-            _issue_one(job, issue_bloc_certificate, decision)
-        for enrolment in titles:
-            _issue_one(job, issue_title_certificate, enrolment)
-        _bundle(job, job.certificates.order_by("year", "sequence"))
+        total = already + len(decisions) + len(titles)
+        _beat(job, total=total, done=already)
+        # No more worker processes than certificates to render.
+        to_render = len(decisions) + len(titles) + job.certificates.filter(pdf="").count()
+        with Renderer(job, workers=min(settings.PRINT_WORKERS, to_render)) as renderer:
+            for decision in decisions:
+                renderer.submit(_issue_one(job, issue_bloc_certificate, decision))
+            for enrolment in titles:
+                renderer.submit(_issue_one(job, issue_title_certificate, enrolment))
+            _bundle(job, job.certificates.order_by("year", "sequence"), renderer)
         _beat(job, status=PrintJob.Status.DONE, error=left_out)
     except Superseded:
         return
+    except RenderFailed as error:
+        _mine(job).update(status=PrintJob.Status.FAILED, error=str(error))
+        raise
     except ValidationError as error:
         _mine(job).update(status=PrintJob.Status.FAILED, error=" ".join(error.messages))
     except Exception as error:
@@ -275,16 +308,19 @@ def _issue_one(job, issue, target):
     """The certificate and its place in the job commit together: a worker that
     dies leaves either both or neither, so a resumed job never issues twice."""
     with transaction.atomic():
-        certificate = issue(target, by=job.created_by)
+        certificate = issue(target, by=job.created_by, render=False)  # the Renderer does
         job.certificates.add(certificate)
         _beat(job, done=F("done") + 1)
+    return certificate
 
 
-def _bundle(job, certificates):
+def _bundle(job, certificates, renderer):
     """The merged PDF and the ZIP, written to temporary files on disk
-    (FILE_UPLOAD_TEMP_DIR, or the system's) one certificate at a time, then
-    copied into storage in chunks. Only pypdf's page objects stay in memory
-    until the merged file is written."""
+    (FILE_UPLOAD_TEMP_DIR, or the system's) one certificate at a time, in
+    certificate order, as their renders arrive, then copied into storage in
+    chunks. Only pypdf's page objects stay in memory until the merged file is
+    written."""
+    certificates = list(certificates)
     temp_dir = settings.FILE_UPLOAD_TEMP_DIR
     with (
         tempfile.NamedTemporaryFile(suffix=".pdf", dir=temp_dir) as merged,
@@ -292,8 +328,12 @@ def _bundle(job, certificates):
     ):
         writer = PdfWriter()
         with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
-            for certificate in certificates:
-                certificate = store_pdf(certificate.pk)
+            for ahead in certificates[: renderer.window]:
+                renderer.submit(ahead)  # rendered by an earlier attempt, or not yet
+            for index, certificate in enumerate(certificates):
+                if index + renderer.window < len(certificates):
+                    renderer.submit(certificates[index + renderer.window])
+                certificate = renderer.stored(certificate)
                 with certificate.pdf.open("rb") as stored:
                     data = stored.read()  # one certificate, a few dozen kilobytes
                 # A printing copy: without the certificates' signature fields,
@@ -306,3 +346,88 @@ def _bundle(job, certificates):
         job.merged_pdf.save(f"impression-{job.pk}.pdf", File(merged, name=merged.name), save=False)
         job.archive.save(f"impression-{job.pk}.zip", File(archive, name=archive.name), save=False)
     _beat(job, merged_pdf=job.merged_pdf.name, archive=job.archive.name)
+
+
+# What a worker process needs of the task's settings to render and seal as the
+# task would (the same seal, the same static files), even when they were
+# changed after start-up (override_settings in tests).
+RENDER_SETTINGS = (
+    "BASE_DIR",
+    "STATIC_URL",
+    "STATIC_ROOT",
+    "STATICFILES_DIRS",
+    "PUBLIC_BASE_URL",
+    "PDF_SIGNING_PKCS12",
+    "PDF_SIGNING_PASSPHRASE",
+    "PDF_DEMO_SEAL",
+)
+
+
+class Renderer:
+    """Renders and seals a job's certificates and stores them, in the task's
+    process (one worker) or in a pool of `workers` processes, started
+    (spawned: nothing of the task's database connections is inherited) for the
+    job and stopped with it. At most `window` certificates are in the pool or
+    waiting to be stored, so that memory does not grow with the job."""
+
+    def __init__(self, job, *, workers):
+        self.job = job
+        self.pool = None
+        self.window = 1
+        self.pending = {}  # certificate id -> (number, future), oldest first
+        self.kept = set()  # ids of the certificates it stored
+        if workers > 1:
+            self.window = 4 * workers
+            self.pool = ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=start_worker,  # Django set up in each
+                initargs=(
+                    # The module Django was set up with (override_settings hides it).
+                    os.environ.get("DJANGO_SETTINGS_MODULE", settings.SETTINGS_MODULE),
+                    {name: getattr(settings, name) for name in RENDER_SETTINGS},
+                ),
+            )
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def submit(self, certificate):
+        """Start rendering `certificate` in the pool, if it has no PDF yet and
+        there is one; what is finished meanwhile is stored."""
+        if self.pool is None or certificate.pdf or certificate.pk in self.kept:
+            return
+        if certificate.pk in self.pending:
+            return
+        order = PrintOrder.of(certificate)  # its HTML, made here: the worker reads no database
+        self.pending[certificate.pk] = (certificate.number, self.pool.submit(order.sealed))
+        for pk in [pk for pk, (_number, future) in self.pending.items() if future.done()]:
+            self._store(pk)
+        while len(self.pending) > self.window:  # the oldest first
+            self._store(next(iter(self.pending)))
+
+    def stored(self, certificate):
+        """`certificate` with its PDF stored: from the pool, or rendered here."""
+        if certificate.pk in self.pending:
+            self._store(certificate.pk)
+        elif not certificate.pdf and certificate.pk not in self.kept:
+            try:
+                sealed = sealed_certificate(certificate)
+            except Exception as error:
+                raise RenderFailed(certificate.number, error) from error
+            return store_pdf(certificate.pk, sealed=sealed)
+        return Certificate.objects.get(pk=certificate.pk)
+
+    def _store(self, pk):
+        number, future = self.pending.pop(pk)
+        try:
+            sealed = future.result()
+        except Exception as error:  # raised in the worker, or the worker died
+            raise RenderFailed(number, error) from error
+        store_pdf(pk, sealed=sealed)
+        self.kept.add(pk)
+        _beat(self.job)

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from candidates.models import Candidate
 from core.audit import Action, record_event
-from core.signing import seal_pdf, sha256
+from core.signing import sha256
 from evaluations.models import BlocDecision, Deliberation
 from evaluations.standings import validated_blocs
 
@@ -203,6 +203,7 @@ def _create(
     bloc=None,
     decision=None,
     legal_basis="",
+    render=True,
 ):
     _refuse_if_incomplete(mentions)
     year = int(mentions["issue_date"][:4])
@@ -227,9 +228,10 @@ def _create(
     if legal_basis:
         data["legal_basis"] = legal_basis
     record_event(actor=by, action=Action.CERTIFICATE_ISSUED, target=certificate, data=data)
-    certificate_id = certificate.pk
-    # A rendering failure must not undo the issue: the PDF is produced again on download.
-    transaction.on_commit(lambda: store_pdf(certificate_id), robust=True)
+    if render:  # else the caller renders and stores it (bulk printing, in a pool)
+        certificate_id = certificate.pk
+        # A rendering failure must not undo the issue: the PDF is produced again on download.
+        transaction.on_commit(lambda: store_pdf(certificate_id), robust=True)
     return certificate
 
 
@@ -277,9 +279,11 @@ def _refuse_if_certified(candidate, bloc):
         )
 
 
-def issue_bloc_certificate(decision, *, by, legal_basis=""):
+def issue_bloc_certificate(decision, *, by, legal_basis="", render=True):
     """Issue the certificate of a bloc validated in a published PV in force;
-    `legal_basis` is required when the PV was signed after the registration's end."""
+    `legal_basis` is required when the PV was signed after the registration's end.
+    Its PDF is rendered and stored after commit, unless `render` is false: the
+    caller then does it (bulk printing, in worker processes, printing.py)."""
     legal_basis = (legal_basis or "").strip()
     with transaction.atomic():
         decision = BlocDecision.objects.select_related(
@@ -311,6 +315,7 @@ def issue_bloc_certificate(decision, *, by, legal_basis=""):
             mentions=mentions,
             by=by,
             legal_basis=legal_basis,
+            render=render,
         )
 
 
@@ -404,7 +409,9 @@ def _refuse_if_titled(candidate):
         )
 
 
-def issue_title_certificate(enrolment, *, by, legal_basis=""):
+def issue_title_certificate(enrolment, *, by, legal_basis="", render=True):
+    """The title (parchemin) of an enrolment whose mandatory blocs are all
+    validated; `render` as for issue_bloc_certificate."""
     legal_basis = (legal_basis or "").strip()
     with transaction.atomic():
         candidate = _lock_holder(enrolment.candidate_id)
@@ -426,6 +433,7 @@ def issue_title_certificate(enrolment, *, by, legal_basis=""):
             mentions=mentions,
             by=by,
             legal_basis=legal_basis,
+            render=render,
         )
 
 
@@ -631,21 +639,18 @@ def withdrawn_certificates():
     return Certificate.objects.valid().filter(kind=Certificate.Kind.BLOC).exclude(Exists(backed))
 
 
-def store_pdf(certificate_id):
+def store_pdf(certificate_id, *, sealed=None):
     """Render once, seal with the certifier's seal (PAdES) and keep the file
     with its SHA-256: what is stored is what is served and what the public
-    verification compares. A stored PDF is never rendered again."""
-    from .rendering import render_certificate
+    verification compares. A stored PDF is never rendered again. `sealed`: the
+    bytes already rendered and sealed (rendering.sealed_certificate or, in bulk
+    printing's worker processes, rendering.PrintOrder); rendered here otherwise."""
+    from .rendering import sealed_certificate
 
     certificate = Certificate.objects.get(pk=certificate_id)
     if not certificate.pdf:
-        mentions = certificate.mentions
-        sealed = seal_pdf(
-            render_certificate(certificate),
-            reason=f"{certificate.get_kind_display()} n° {certificate.number} délivré par "
-            f"{mentions.get('certifier', '')}",
-            location=mentions.get("issue_place", ""),
-        )
+        if sealed is None:
+            sealed = sealed_certificate(certificate)
         certificate.pdf.save(f"{certificate.number}.pdf", ContentFile(sealed), save=False)
         certificate.pdf_sha256 = sha256(sealed)
         certificate.save(update_fields=["pdf", "pdf_sha256"])

@@ -540,3 +540,29 @@ class SessionFilterForm(forms.Form):
         if data.get("au"):
             sessions = sessions.filter(date__lte=data["au"])
         return sessions
+
+
+class DeliberationFilterForm(forms.Form):
+    """The deliberation table's page: the rows still missing a decision only,
+    or one candidate's row alone (`candidat`: the enrolment's id)."""
+
+    manquantes = forms.BooleanField(required=False, label="Décisions manquantes seulement")
+    candidat = forms.IntegerField(required=False, min_value=1, max_value=10**9)
+
+    def values(self):
+        """(missing only, enrolment id or None); wrong values are ignored."""
+        if not self.is_valid():
+            return False, None
+        return self.cleaned_data["manquantes"], self.cleaned_data["candidat"]
+
+    def query(self, page=None):
+        """The query string that keeps these filters (and `page`)."""
+        from urllib.parse import urlencode
+
+        missing, candidate = self.values()
+        parts = {"manquantes": "1"} if missing else {}
+        if candidate:
+            parts["candidat"] = str(candidate)
+        if page and page > 1:
+            parts["page"] = str(page)
+        return urlencode(parts)

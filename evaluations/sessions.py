@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db import transaction
+from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
 from blocks.models import Criterion, EvaluationModality
@@ -542,39 +542,68 @@ def check_value(version, value):
 
 def _locked_grid(assessment, assessor):
     grid = Grid.objects.select_for_update().filter(assessment=assessment, assessor=assessor).first()
-    if grid is not None:
-        return grid
-    try:
-        with transaction.atomic():
-            return Grid.objects.create(assessment=assessment, assessor=assessor)
-    except IntegrityError:
-        # Another request created it first: use theirs.
-        return Grid.objects.select_for_update().get(assessment=assessment, assessor=assessor)
+    if grid is None:
+        # Created here, or by another request first (then theirs is used).
+        Grid.objects.bulk_create(
+            [Grid(assessment=assessment, assessor=assessor)], ignore_conflicts=True
+        )
+        grid = Grid.objects.select_for_update().get(assessment=assessment, assessor=assessor)
+    # Already loaded: the audit events name the grid without loading them again.
+    grid.assessment, grid.assessor = assessment, assessor
+    return grid
 
 
-def save_grid(assessment, *, assessor, revision, entries, overall_comment, reason="", submit=False):
+def save_grid(
+    assessment,
+    *,
+    assessor,
+    revision,
+    entries,
+    overall_comment,
+    reason="",
+    submit=False,
+    criteria=None,
+):
     """Save an assessor's scores for one candidate; with `submit`, hand the grid in.
 
     `entries` maps criterion ids to CriterionEntry. `revision` is the grid's
     revision the assessor started from: if the grid moved on since, nothing is
-    written and StaleGrid says so. A submitted grid changes only with a reason."""
+    written and StaleGrid says so. A submitted grid changes only with a reason.
+    `criteria`: the modality's criteria (`modality_criteria`), when the caller
+    already has them."""
     reason = (reason or "").strip()
     with transaction.atomic():
         assessment = (
             Assessment.objects.select_related(
-                "session__modality__bloc__certification_version", "enrolment__candidate"
+                "session__modality__bloc__certification_version",
+                "session__cohort",
+                "session__jury",
+                "enrolment__candidate",
             )
             .prefetch_related("session__modality__bloc__certification_version__grading_levels")
+            .annotate(
+                by_assessor=Exists(
+                    ExamSession.assessors.through.objects.filter(
+                        examsession_id=OuterRef("session_id"), user_id=assessor.pk
+                    )
+                ),
+                by_replacement=Exists(
+                    AssessorReplacement.objects.filter(
+                        session_id=OuterRef("session_id"), replacement_id=assessor.pk
+                    )
+                ),
+            )
             .get(pk=assessment.pk)
         )
         session = assessment.session
         if not session.is_open:
             raise ValidationError("La session n'est pas ouverte à la notation : rien n'a changé.")
-        if not session.assessors.filter(pk=assessor.pk).exists():
+        if not assessment.by_assessor:
             raise ValidationError("Vous n'êtes pas évaluateur de cette session.")
         if not assessment.present:
             raise ValidationError("Le candidat est noté absent : sa grille ne se remplit pas.")
-        _check_not_marked_by_replaced(session, assessment, assessor)
+        if assessment.by_replacement:
+            _check_not_marked_by_replaced(session, assessment, assessor)
         if session.jury_id:
             seat_for(session.jury, assessor, enrolment=assessment.enrolment)
             if trainer_conflicts([assessor], session.cohort):
@@ -587,7 +616,9 @@ def save_grid(assessment, *, assessor, revision, entries, overall_comment, reaso
                 "Ces notes ont servi à une délibération signée (ou en cours de signature) : "
                 "elles ne changent plus. Une correction passe par un PV rectificatif."
             )
-        criteria = {criterion.pk: criterion for criterion in modality_criteria(session.modality)}
+        if criteria is None:
+            criteria = modality_criteria(session.modality)
+        criteria = {criterion.pk: criterion for criterion in criteria}
         unknown = sorted(set(entries) - set(criteria))
         if unknown:
             raise ValidationError(

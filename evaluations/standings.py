@@ -190,19 +190,27 @@ class BlocCell:
         return "due" if self.presented else "not_presented"
 
 
-def deliberation_table(deliberation, *, only=None):
-    """Every active candidate of the cohort (or only the enrolment `only`), bloc
-    by bloc: proposal and decision."""
-    version = deliberation.jury.certification_version
-    blocs = list(version.blocs.order_by("number"))
-    enrolments = (
+def deliberated_enrolments(deliberation):
+    """The active enrolments of the cohort, in the table's order."""
+    return (
         deliberation.cohort.enrolments.filter(status=Enrolment.Status.ENROLLED)
         .select_related("candidate")
         .prefetch_related("optional_blocs")
         .order_by(*name_ordering("candidate__"), "pk")
     )
+
+
+def deliberation_table(deliberation, *, only=None, among=None):
+    """Every active candidate of the cohort (or only the enrolment `only`, or
+    only those whose ids are in `among`: a page of the table), bloc by bloc:
+    proposal and decision."""
+    version = deliberation.jury.certification_version
+    blocs = list(version.blocs.order_by("number"))
+    enrolments = deliberated_enrolments(deliberation)
     if only is not None:
         enrolments = enrolments.filter(pk=only.pk)
+    if among is not None:
+        enrolments = enrolments.filter(pk__in=list(among))
     rules = version_rules(version)
     structure = bloc_structure(version)
     values = submitted_values(enrolments)
@@ -246,6 +254,61 @@ def missing_decisions(deliberation, *, table=None):
         for cell in row.cells
         if cell.due and cell.decision is None
     ]
+
+
+def due_decisions(deliberation):
+    """enrolment id -> {bloc id due here -> its decision code, or None while
+    undecided}, for every row of the table in its order, without reading a
+    score: enough to list the rows missing a decision and count the totals
+    while the page computes the proposals of its own rows only. Due exactly as
+    `BlocCell.due` in deliberation_table."""
+    version = deliberation.jury.certification_version
+    blocs = list(version.blocs.order_by("number"))
+    enrolments = deliberated_enrolments(deliberation)
+    capitalised = validated_blocs(enrolments, excluding=deliberation)
+    presented = presented_blocs(deliberation, enrolments)
+    added = {bloc.pk for bloc in deliberation.added_blocs.all()}
+    decisions = {
+        (enrolment_id, bloc_id): decision
+        for enrolment_id, bloc_id, decision in deliberation.decisions.values_list(
+            "enrolment_id", "bloc_id", "decision"
+        ).order_by()
+    }
+    due = {}
+    for enrolment in enrolments:
+        chosen = {bloc.pk for bloc in enrolment.optional_blocs.all()}
+        due[enrolment.pk] = {
+            bloc.pk: decisions.get((enrolment.pk, bloc.pk))
+            for bloc in blocs
+            if (not bloc.optional or bloc.pk in chosen)
+            and (
+                bloc.pk in presented[enrolment.pk]
+                or bloc.pk in added
+                or (enrolment.pk, bloc.pk) in decisions
+            )
+            and bloc.pk not in capitalised[enrolment.pk]
+        }
+    return due
+
+
+def due_totals(blocs, due):
+    """bloc_totals from due_decisions: per bloc of the frozen `blocs`."""
+    totals = {
+        bloc["id"]: {
+            "bloc": bloc,
+            "presented": 0,
+            "validated": 0,
+            "not_validated": 0,
+            "postponed": 0,
+        }
+        for bloc in blocs
+    }
+    for decided in due.values():
+        for bloc_id, decision in decided.items():
+            totals[bloc_id]["presented"] += 1
+            if decision:
+                totals[bloc_id][decision] += 1
+    return list(totals.values())
 
 
 def frozen_table(deliberation, table):
@@ -356,3 +419,107 @@ def resit_enrolments(cohort, bloc):
         enrolments = enrolments.filter(optional_blocs=bloc)
     acquired = validated_blocs(enrolments)
     return [e for e in enrolments if bloc.pk not in acquired[e.pk]]
+
+
+def missing_decision_counts(deliberations):
+    """deliberation id -> how many decisions are still due: what
+    `len(missing_decisions(deliberation))` gives, from a fixed number of narrow
+    queries whatever the number of deliberations, without computing any proposal.
+
+    The rule of `deliberation_table`: for every enrolled candidate of the
+    deliberation's cohort and every bloc of the jury's version, a decision is due
+    when the bloc is taken (mandatory, or an optional bloc chosen), presented (sat
+    in an attempt no earlier signed PV decided on, or added by the office), and
+    not capitalised (validated in a PV in force other than this one and the PV it
+    rectifies); it is missing when no decision is recorded."""
+    rows = list(
+        deliberations.values_list(
+            "pk", "cohort_id", "rectifies_id", "jury__certification_version_id"
+        )
+    )
+    if not rows:
+        return {}
+    cohort_ids = {cohort_id for _, cohort_id, _, _ in rows}
+    enrolments = list(
+        Enrolment.objects.filter(
+            cohort_id__in=cohort_ids, status=Enrolment.Status.ENROLLED
+        ).values_list("pk", "cohort_id", "candidate_id")
+    )
+    enrolment_ids = [pk for pk, _, _ in enrolments]
+    by_cohort = defaultdict(list)
+    for pk, cohort_id, candidate_id in enrolments:
+        by_cohort[cohort_id].append((pk, candidate_id))
+    chosen = defaultdict(set)
+    for enrolment_id, bloc_id in Enrolment.optional_blocs.through.objects.filter(
+        enrolment_id__in=enrolment_ids
+    ).values_list("enrolment_id", "bloc_id"):
+        chosen[enrolment_id].add(bloc_id)
+    blocs = defaultdict(list)
+    for pk, version_id, optional in Bloc.objects.filter(
+        certification_version_id__in={version_id for _, _, _, version_id in rows}
+    ).values_list("pk", "certification_version_id", "optional"):
+        blocs[version_id].append((pk, optional))
+    # Presented: the attempts that took place, each with the signed PVs covering it.
+    attempts = defaultdict(list)  # enrolment id -> [(assessment id, bloc id)]
+    assessment_ids = []
+    for pk, enrolment_id, bloc_id in Assessment.objects.filter(
+        enrolment_id__in=enrolment_ids,
+        present=True,
+        session__status__in=[ExamSession.Status.OPEN, ExamSession.Status.CLOSED],
+    ).values_list("pk", "enrolment_id", "session__modality__bloc_id"):
+        attempts[enrolment_id].append((pk, bloc_id))
+        assessment_ids.append(pk)
+    covered_by = defaultdict(set)
+    for assessment_id, deliberation_id in Deliberation.covered_assessments.through.objects.filter(
+        assessment_id__in=assessment_ids, deliberation__status=Deliberation.Status.SIGNED
+    ).values_list("assessment_id", "deliberation_id"):
+        covered_by[assessment_id].add(deliberation_id)
+    rectified = dict(
+        Deliberation.objects.filter(rectifies__isnull=False).values_list("pk", "rectifies_id")
+    )
+    added = defaultdict(set)
+    for deliberation_id, bloc_id in Deliberation.added_blocs.through.objects.filter(
+        deliberation_id__in=[pk for pk, _, _, _ in rows]
+    ).values_list("deliberation_id", "bloc_id"):
+        added[deliberation_id].add(bloc_id)
+    # Capitalised: validated in a PV in force, for the candidate whatever the enrolment.
+    validated = defaultdict(list)  # candidate id -> [(bloc id, deliberation id)]
+    for candidate_id, bloc_id, deliberation_id in BlocDecision.objects.filter(
+        deliberation__in=Deliberation.objects.in_force(),
+        decision=BlocDecision.Decision.VALIDATED,
+        enrolment__candidate_id__in={candidate_id for _, _, candidate_id in enrolments},
+    ).values_list("enrolment__candidate_id", "bloc_id", "deliberation_id"):
+        validated[candidate_id].append((bloc_id, deliberation_id))
+    decided = set(
+        BlocDecision.objects.filter(deliberation_id__in=[pk for pk, _, _, _ in rows]).values_list(
+            "deliberation_id", "enrolment_id", "bloc_id"
+        )
+    )
+    counts = {}
+    for pk, cohort_id, rectifies_id, version_id in rows:
+        chain, current = {pk}, pk
+        while rectified.get(current):
+            current = rectified[current]
+            chain.add(current)
+        count = 0
+        for enrolment_id, candidate_id in by_cohort[cohort_id]:
+            presented = added[pk] | {
+                bloc_id
+                for assessment_id, bloc_id in attempts[enrolment_id]
+                if not covered_by[assessment_id] - chain
+            }
+            capitalised = {
+                bloc_id
+                for bloc_id, deliberation_id in validated[candidate_id]
+                if deliberation_id not in (pk, rectifies_id)
+            }
+            for bloc_id, optional in blocs[version_id]:
+                if (
+                    (not optional or bloc_id in chosen[enrolment_id])
+                    and bloc_id in presented
+                    and bloc_id not in capitalised
+                    and (pk, enrolment_id, bloc_id) not in decided
+                ):
+                    count += 1
+        counts[pk] = count
+    return counts

@@ -17,7 +17,6 @@ from certification.models import Certificate, PrintJob
 from certification.printing import due_count
 from core import roles
 from core.models import Notification
-from evaluations import results
 from evaluations.models import (
     Assessment,
     AssessorReplacement,
@@ -29,7 +28,12 @@ from evaluations.models import (
     Recusal,
 )
 from evaluations.sessions import expected_assessors
-from evaluations.standings import bloc_structure, missing_decisions, submitted_values, version_rules
+from evaluations.standings import (
+    bloc_structure,
+    missing_decision_counts,
+    submitted_values,
+    version_rules,
+)
 
 # --- The trainer ----------------------------------------------------------------
 
@@ -93,20 +97,34 @@ def cohort_heatmap(cohort, *, viewer):
         enrolment__in=enrolments, session__assessors=viewer
     ).values_list("enrolment_id", "session__modality__competences", "pk"):
         links[(enrolment_id, competence_id)] = assessment_id
+    # The rules of results.competence_result, on the criteria that have values:
+    # a criterion is met when its exact mean reaches the passing mark, that is
+    # when the sum of its values reaches the mark times their number (Decimal
+    # arithmetic, exact on either scale). Blocs nobody sat are left unassessed.
+    passing, threshold = rules.passing_mark, rules.competence_threshold
+    valued = {criterion for by_criterion in values.values() for criterion in by_criterion}
+    sat = {
+        bloc_id
+        for bloc_id, by_competence in structure.items()
+        if any(c in valued for criteria in by_competence.values() for c in criteria)
+    }
     rows = []
     for enrolment in enrolments:
+        own = values.get(enrolment.pk) or {}
         cells = []
         for competence in competences:
-            criteria = structure[competence.bloc_id][competence.pk]
-            result = results.competence_result(
-                competence.pk,
-                [
-                    results.criterion_result(c, values[enrolment.pk].get(c, []), rules)
-                    for c in criteria
-                ],
-                rules,
-            )
-            state = "acquired" if result.acquired else "not_acquired" if result.assessed else "none"
+            state = "none"
+            if own and competence.bloc_id in sat:
+                criteria = structure[competence.bloc_id][competence.pk]
+                assessed = met = 0
+                for criterion in criteria:
+                    used = [value for value in own.get(criterion, ()) if value is not None]
+                    if used:
+                        assessed += 1
+                        met += sum(used) >= passing * len(used)
+                if assessed:
+                    acquired = assessed == len(criteria) and met * 100 >= threshold * len(criteria)
+                    state = "acquired" if acquired else "not_acquired"
             cells.append((competence, state, links.get((enrolment.pk, competence.pk))))
         rows.append(HeatmapRow(enrolment=enrolment, cells=cells))
     return competences, rows
@@ -120,17 +138,17 @@ def jury_dashboard(user):
     sessions = session_progress(
         ExamSession.objects.for_assessor(user).filter(status=ExamSession.Status.OPEN)
     )
-    deliberations = []
-    for deliberation in Deliberation.objects.filter(
+    open_deliberations = Deliberation.objects.filter(
         jury__members__user=user, status=Deliberation.Status.OPEN
-    ).select_related("jury__certification_version", "cohort"):
-        deliberations.append(
-            (
-                deliberation,
-                len(missing_decisions(deliberation)),
-                deliberation.signatures.filter(member__user=user).exists(),
-            )
-        )
+    )
+    missing = missing_decision_counts(open_deliberations)
+    signed_by_user = MinutesSignature.objects.filter(deliberation=OuterRef("pk"), member__user=user)
+    deliberations = [
+        (deliberation, missing[deliberation.pk], deliberation.signed_by_user)
+        for deliberation in open_deliberations.select_related(
+            "jury__certification_version", "cohort"
+        ).annotate(signed_by_user=Exists(signed_by_user))
+    ]
     return {
         "seats": seats,
         "to_declare": [seat for seat in seats if not seat.has_declared],

@@ -3,11 +3,12 @@
 
 Builds a throwaway database (SQLite in a temporary folder) with COUNT
 candidates whose bloc 1 a signed deliberation validated, then measures, in
-one run:
-  1. issuing each certificate: lock and number, mentions, audit, render after
-     commit, store the PDF;
+one loop, alternating for each certificate:
+  1. issuing it: lock and number, mentions, audit, render after commit,
+     store the PDF;
   2. WeasyPrint alone rendering the very same HTML.
-and prints the time per certificate of each and their ratio.
+and prints the time per certificate of each (mean and median), their ratio,
+and the load average before and after.
 
     .venv/bin/python scripts/benchmark_certificates.py [COUNT]   # 200 by default
 """
@@ -18,6 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKDIR = tempfile.mkdtemp(prefix="benchmark-certificats-")
@@ -120,24 +122,38 @@ def main():
     print(f"Préparation de {count} décisions validées dans {WORKDIR}…", flush=True)
     decisions = build(count)
 
-    started = time.perf_counter()
-    certificates = [issue_bloc_certificate(decision, by=None) for decision in decisions]
-    pipeline = (time.perf_counter() - started) / count
-    assert all(c.__class__.objects.get(pk=c.pk).pdf for c in certificates)
-
-    pages = [certificate_html(c.__class__.objects.get(pk=c.pk)) for c in certificates]
-    started = time.perf_counter()
-    for html in pages:
+    # Interleaved: each certificate is issued, then its very HTML rendered by
+    # WeasyPrint alone, so that both measurements share the machine's load.
+    load_before = os.getloadavg()
+    pipeline, weasyprint_alone = [], []
+    for decision in decisions:
+        started = time.perf_counter()
+        certificate = issue_bloc_certificate(decision, by=None)
+        pipeline.append(time.perf_counter() - started)
+        certificate = certificate.__class__.objects.get(pk=certificate.pk)
+        assert certificate.pdf
+        html = certificate_html(certificate)
+        started = time.perf_counter()
         render_pdf(html)
-    weasyprint_alone = (time.perf_counter() - started) / count
+        weasyprint_alone.append(time.perf_counter() - started)
+    load_after = os.getloadavg()
 
-    print(f"Certificats : {count}")
+    def ms(times):
+        mean = sum(times) / len(times)
+        return f"{mean * 1000:.1f} ms par certificat (médiane {median(times) * 1000:.1f})"
+
+    print(f"Certificats : {count}, mesures entrelacées")
+    print(f"Chaîne complète (numéro, mentions, audit, rendu, stockage) : {ms(pipeline)}")
+    print(f"WeasyPrint seul, même HTML : {ms(weasyprint_alone)}")
     print(
-        "Chaîne complète (numéro, mentions, audit, rendu, stockage) : "
-        f"{pipeline * 1000:.1f} ms par certificat"
+        f"Rapport chaîne complète / WeasyPrint seul : {sum(pipeline) / sum(weasyprint_alone):.2f}"
     )
-    print(f"WeasyPrint seul, même HTML : {weasyprint_alone * 1000:.1f} ms par certificat")
-    print(f"Rapport chaîne complète / WeasyPrint seul : {pipeline / weasyprint_alone:.2f}")
+    print(
+        "Charge (1/5/15 min) avant "
+        + " ".join(f"{x:.2f}" for x in load_before)
+        + ", après "
+        + " ".join(f"{x:.2f}" for x in load_after)
+    )
 
 
 if __name__ == "__main__":

@@ -144,10 +144,10 @@ def check(condition, message):
 # --- The database -----------------------------------------------------------------
 
 
-def recreate_database(url):
-    """Drop and create the database of `url`, through the server's `postgres` database."""
+def server_connection(url):
+    """An autocommit connection to the `postgres` database of `url`'s server,
+    and the name of `url`'s database."""
     import psycopg2
-    from psycopg2 import sql
 
     parts = urllib.parse.urlsplit(url)
     name = parts.path.lstrip("/")
@@ -160,12 +160,22 @@ def recreate_database(url):
         dbname="postgres",
     )
     connection.autocommit = True
+    return connection, name
+
+
+def recreate_database(url, *, create=True):
+    """Drop and create the database of `url`, through the server's `postgres`
+    database (only drop it without `create`)."""
+    from psycopg2 import sql
+
+    connection, name = server_connection(url)
     try:
         with connection.cursor() as cursor:
             cursor.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
-            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            if create:
+                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     finally:
         connection.close()
 

@@ -55,6 +55,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that it compresses what every other middleware wrote: gzip of
+    # text answers (Django's, BREACH mitigated), never of PDFs (core.compression).
+    "core.compression.TextGZipMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files from the application itself, compressed and cached for
     # a year when their names carry a hash (production's storage).
@@ -209,6 +212,12 @@ TASKS = {
         )
     }
 }
+
+# Bulk printing (certification/printing.py): how many processes render and
+# seal the certificates of a print job at the same time, beside the task's
+# process that numbers them. Default: one per processor of the machine; 1
+# renders them one after another in the task's process, without a pool.
+PRINT_WORKERS = max(1, int(os.environ.get("DJANGO_PRINT_WORKERS") or os.cpu_count() or 1))
 
 # Where the QR code of a certificate points: the public address of the platform.
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -19,3 +19,6 @@ AXES_ENABLED = False
 VERIFY_RATE_LIMIT = 0
 # The demonstration seal, whatever the developer's environment says.
 PDF_SIGNING_PKCS12 = ""
+# Print jobs render in the task's process; test_parallel_printing.py turns the
+# pool of worker processes on.
+PRINT_WORKERS = 1

@@ -43,11 +43,11 @@ def killed_after(count, monkeypatch):
     issue = printing.issue_bloc_certificate
     calls = []
 
-    def dying(decision, *, by):
+    def dying(decision, *, by, **options):
         calls.append(decision)
         if len(calls) > count:
             raise WorkerKilled
-        return issue(decision, by=by)
+        return issue(decision, by=by, **options)
 
     monkeypatch.setattr(printing, "issue_bloc_certificate", dying)
 

@@ -5,8 +5,9 @@ from collections import defaultdict
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -15,11 +16,12 @@ from blocks.models import Bloc
 from candidates.models import Enrolment
 from core import roles
 from core.forms import ReasonForm, id_from
+from core.pagination import PageForm
 from core.roles import ADMIN, JURY_MEMBER, role_required
 from core.views import report_refusal
 
 from .. import deliberations, juries, letters, policies, standings
-from ..forms import OpenDeliberationForm, RowDecisionForm
+from ..forms import DeliberationFilterForm, OpenDeliberationForm, RowDecisionForm
 from ..models import Deliberation, Grid, Recusal, Score
 from .juries import get_jury_for_user, juries_visible_to
 
@@ -61,6 +63,46 @@ def rectification_form(data=None):
     return ReasonForm(data, label="Motif de la rectification")
 
 
+ROWS_PER_PAGE = 25
+
+
+def missing_a_decision(row):
+    return any(cell["state"] == "due" and not cell["decision"] for cell in row["cells"])
+
+
+def table_page(deliberation, filters, number):
+    """(the table with the rows of the page asked for, the whole table's
+    totals, the page): the proposals of the page's rows alone are computed,
+    the rows missing a decision and the totals without reading a score."""
+    missing_only, candidate = filters.values()
+    if deliberation.signed_table is not None:
+        whole = deliberation.signed_table
+        listed = [
+            row
+            for row in whole["rows"]
+            if (not missing_only or missing_a_decision(row))
+            and (candidate is None or row["enrolment"] == candidate)
+        ]
+        if candidate is not None and not listed:
+            raise Http404("Ce candidat n'est pas délibéré ici.")
+        page = Paginator(listed, ROWS_PER_PAGE).get_page(number)
+        return {**whole, "rows": list(page)}, standings.bloc_totals(whole), page
+    due = standings.due_decisions(deliberation)
+    listed = [
+        enrolment_id
+        for enrolment_id, decisions in due.items()
+        if (not missing_only or None in decisions.values())
+        and (candidate is None or enrolment_id == candidate)
+    ]
+    if candidate is not None and not listed:
+        raise Http404("Ce candidat n'est pas délibéré ici.")
+    page = Paginator(listed, ROWS_PER_PAGE).get_page(number)
+    table = standings.frozen_table(
+        deliberation, standings.deliberation_table(deliberation, among=page.object_list)
+    )
+    return table, standings.due_totals(table["blocs"], due), page
+
+
 @role_required(ADMIN, JURY_MEMBER)
 def deliberation_detail(request, pk):
     deliberation = get_deliberation_for_user(request.user, pk)
@@ -81,7 +123,8 @@ def deliberation_detail(request, pk):
         ).exists(),
     )
     can_decide = policies.decision_refusal(deliberation, seat, signed_by=signed_by) is None
-    table = standings.shown_table(deliberation)
+    filters = DeliberationFilterForm(request.GET)
+    table, totals, page = table_page(deliberation, filters, PageForm(request.GET).number())
     # Who stands aside for whom, while the jury deliberates: one query.
     recusals = (
         []
@@ -114,7 +157,13 @@ def deliberation_detail(request, pk):
             "jury": jury,
             "table": table,
             "rows": rows,
-            "totals": standings.bloc_totals(table),
+            "totals": totals,
+            "page": page,
+            "filters": filters,
+            "missing_only": filters.values()[0],
+            "one_candidate": filters.values()[1] is not None,
+            "filter_query": filters.query(),
+            "back_query": filters.query(page.number),
             "can_decide": can_decide,
             "stands_aside": bool(mine),
             "can_sign": policies.signature_refusal(deliberation, seat, signed_by=signed_by) is None,
@@ -132,9 +181,16 @@ def deliberation_detail(request, pk):
     )
 
 
-def back_to_row(deliberation, enrolment_id=None):
-    """The deliberation's page, scrolled back to the row the jury was on."""
+def back_to_row(deliberation, enrolment_id=None, *, request=None):
+    """The deliberation's page, scrolled back to the row the jury was on: the
+    same page of the table with the same filters (`retour`, read through the
+    filter form, never taken as it comes)."""
     url = deliberation.get_absolute_url()
+    if request is not None:
+        back = QueryDict(request.POST.get("retour", "")[:200])
+        query = DeliberationFilterForm(back).query(PageForm(back).number())
+        if query:
+            url = f"{url}?{query}"
     return redirect(f"{url}#row-{enrolment_id}" if enrolment_id else url)
 
 
@@ -154,7 +210,7 @@ def deliberation_decide(request, pk):
         messages.error(
             request, f"{enrolment.candidate} : choisissez une décision pour chaque bloc."
         )
-        return back_to_row(deliberation, enrolment.pk)
+        return back_to_row(deliberation, enrolment.pk, request=request)
     try:
         deliberations.record_decisions(
             deliberation, enrolment=enrolment, choices=form.choices(), user=request.user
@@ -164,7 +220,7 @@ def deliberation_decide(request, pk):
         report_refusal(request, error)
     else:
         messages.success(request, f"Décisions enregistrées : {enrolment.candidate}.")
-    return back_to_row(deliberation, enrolment.pk)
+    return back_to_row(deliberation, enrolment.pk, request=request)
 
 
 @require_POST
@@ -198,7 +254,7 @@ def deliberation_adopt(request, pk):
                 + ", ".join(sorted(e.candidate.full_name for e in names))
                 + " : leurs blocs sont laissés aux autres membres du jury.",
             )
-    return back_to_row(deliberation)
+    return back_to_row(deliberation, request=request)
 
 
 @require_POST

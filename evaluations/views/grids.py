@@ -42,7 +42,9 @@ def grid(request, pk):
         )
 
     def grid_form(data=None):
-        return GridForm(data, criteria=criteria, version=version, initial=grid_initial(own_grid()))
+        # A posted form shows what was posted: the stored values serve only a new page.
+        initial = {} if data is not None else grid_initial(own_grid())
+        return GridForm(data, criteria=criteria, version=version, initial=initial)
 
     form = grid_form(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -56,6 +58,7 @@ def grid(request, pk):
                 overall_comment=form.cleaned_data["overall_comment"],
                 reason=form.cleaned_data["reason"],
                 submit=submit,
+                criteria=criteria,
             )
         except StaleGrid as stale:
             if is_fetch(request):
