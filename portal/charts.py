@@ -88,3 +88,9 @@ def percent_text(value):
         return "–"
     number = f"{value:.1f}".replace(".", ",").removesuffix(",0")
     return f"{number} %"
+
+
+def rate_chart(*, label, rates, **chart):
+    """A bar chart of percentages, each bar labelled with its rate."""
+    series = Series(label, rates, [percent_text(rate) for rate in rates])
+    return bar_chart(series=[series], maximum=100, **chart)

@@ -254,34 +254,22 @@ def statistics_charts(figures):
                 charts.Series("Validés", [each.validated for each in figures.blocs]),
             ],
         ),
-        "bloc_rates": charts.bar_chart(
+        "bloc_rates": charts.rate_chart(
             id="chart-bloc-rates",
             title=f"Taux de validation par bloc en {figures.year}",
             description="Validés sur présentés, en pourcentage, pour chaque bloc.",
             categories=blocs,
-            series=[
-                charts.Series(
-                    "Taux de validation",
-                    [each.rate for each in figures.blocs],
-                    [charts.percent_text(each.rate) for each in figures.blocs],
-                )
-            ],
-            maximum=100,
+            label="Taux de validation",
+            rates=[each.rate for each in figures.blocs],
         ),
-        "routes": charts.bar_chart(
+        "routes": charts.rate_chart(
             id="chart-routes",
             title=f"Taux d'obtention du titre par voie d'accès en {figures.year}",
             description="Titres délivrés sur candidats présentés, en pourcentage, "
             "pour chaque voie d'accès.",
             categories=routes,
-            series=[
-                charts.Series(
-                    "Taux d'obtention du titre",
-                    [route.rate for route in figures.routes],
-                    [charts.percent_text(route.rate) for route in figures.routes],
-                )
-            ],
-            maximum=100,
+            label="Taux d'obtention du titre",
+            rates=[route.rate for route in figures.routes],
         ),
         "durations": charts.bar_chart(
             id="chart-durations",

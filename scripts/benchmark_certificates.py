@@ -48,8 +48,8 @@ from evaluations.deliberations import (  # noqa: E402
     record_decision,
     sign_minutes,
 )
-from evaluations.juries import add_member, create_jury, declare_independence  # noqa: E402
 from evaluations.models import BlocDecision  # noqa: E402
+from evaluations.tests.factories import another_jury  # noqa: E402
 
 
 def build(count):
@@ -88,17 +88,7 @@ def build(count):
     )
     for user in (president, member):
         user.groups.add(roles.group(roles.JURY_MEMBER))
-    jury = create_jury(
-        name="Jury du banc d'essai",
-        certification_version=version,
-        date=datetime.date(2027, 6, 20),
-        place="Paris",
-        by=None,
-    )
-    add_member(jury, user=president, role="president", external=False, by=None)
-    add_member(jury, user=member, role="member", external=True, by=None)
-    for seat in jury.members.all():
-        declare_independence(seat, user=seat.user)
+    jury = another_jury(version, president, member, name="Jury du banc d'essai")
     bloc1 = version.blocs.get(number=1)
     # No exam here: the office adds bloc 1 to the deliberation for everyone.
     deliberation = open_deliberation(jury, cohort, added_blocs=[bloc1], by=None)

@@ -65,10 +65,9 @@ def build(count):
     from candidates.services import enrol
     from core import roles
     from evaluations.deliberations import open_deliberation
-    from evaluations.juries import add_member, create_jury, declare_independence
     from evaluations.models import ExamSession
     from evaluations.sessions import change_session_status
-    from evaluations.tests.factories import fill, open_session, sit_bloc
+    from evaluations.tests.factories import another_jury, fill, open_session, sit_bloc
 
     version = load_referential(SHIPPED_FILE.read_text(encoding="utf-8")).version
     version.rncp_code = "RNCP-BENCH"
@@ -112,17 +111,7 @@ def build(count):
     first.user = user("candidat-banc", roles.CANDIDATE)
     first.save(update_fields=["user"])
 
-    jury = create_jury(
-        name="Jury du banc d'essai",
-        certification_version=version,
-        date=datetime.date(2027, 6, 20),
-        place="Lyon",
-        by=None,
-    )
-    add_member(jury, user=president, role="president", external=False, by=None)
-    add_member(jury, user=member, role="member", external=True, by=None)
-    for seat in jury.members.all():
-        declare_independence(seat, user=seat.user)
+    jury = another_jury(version, president, member, name="Jury du banc d'essai")
 
     # Bloc 1 sat (its written modality by the trainer, its oral by the jury),
     # every grid handed in, the sessions closed.
