@@ -14,6 +14,7 @@ when refused.
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from candidates.models import Cohort, Enrolment, name_ordering
@@ -394,9 +395,9 @@ def trainer_conflicts(users, cohort):
     this cohort: they never score nor deliberate on them."""
     trainer_ids = set(
         Cohort.objects.filter(
-            enrolments__candidate__in=cohort.enrolments.values("candidate")
+            Q(pk=cohort.pk) | Q(enrolments__candidate__in=cohort.enrolments.values("candidate"))
         ).values_list("trainers", flat=True)
-    ) | set(cohort.trainers.values_list("pk", flat=True))
+    )
     return [user for user in users if user.pk in trainer_ids]
 
 
@@ -418,9 +419,14 @@ def recusal_message(enrolment):
 def seat_for(jury, user, *, voting=True, enrolment=None):
     """The user's seat in the jury, declared independent, or a French refusal;
     with `enrolment`, refused too when the member stands aside for that candidate."""
-    member = jury.members.filter(user=user).first()
+    members = jury.members.filter(user=user)
+    if enrolment is not None:
+        members = members.annotate(
+            recused=Exists(Recusal.objects.filter(member=OuterRef("pk"), enrolment=enrolment))
+        )
+    member = members.first()
     if (reason := policies.seat_refusal(member, voting=voting)) is not None:
         raise ValidationError(reason)
-    if enrolment is not None and member.recusals.filter(enrolment=enrolment).exists():
+    if enrolment is not None and member.recused:
         raise ValidationError(recusal_message(enrolment))
     return member

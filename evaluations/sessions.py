@@ -6,7 +6,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models import Exists, Max, OuterRef, Q, prefetch_related_objects
 from django.utils import timezone
 
 from blocks.models import Criterion, EvaluationModality
@@ -541,6 +541,7 @@ def check_value(version, value):
 
 
 def _locked_grid(assessment, assessor):
+    """The assessor's grid, locked, with its scores by criterion id."""
     grid = Grid.objects.select_for_update().filter(assessment=assessment, assessor=assessor).first()
     if grid is None:
         # Created here, or by another request first (then theirs is used).
@@ -550,7 +551,9 @@ def _locked_grid(assessment, assessor):
         grid = Grid.objects.select_for_update().get(assessment=assessment, assessor=assessor)
     # Already loaded: the audit events name the grid without loading them again.
     grid.assessment, grid.assessor = assessment, assessor
-    return grid
+    if grid.revision == 0:
+        return grid, {}  # never saved: no score yet
+    return grid, {score.criterion_id: score for score in grid.scores.select_for_update()}
 
 
 def save_grid(
@@ -572,15 +575,15 @@ def save_grid(
     `criteria`: the modality's criteria (`modality_criteria`), when the caller
     already has them."""
     reason = (reason or "").strip()
+    # A session never changes modality: the caller's, with its version's levels
+    # once loaded, serves for checking the values and naming the grid.
+    modality = assessment.session.modality
+    prefetch_related_objects([modality.bloc.certification_version], "grading_levels")
     with transaction.atomic():
         assessment = (
             Assessment.objects.select_related(
-                "session__modality__bloc__certification_version",
-                "session__cohort",
-                "session__jury",
-                "enrolment__candidate",
+                "session__cohort", "session__jury", "enrolment__candidate"
             )
-            .prefetch_related("session__modality__bloc__certification_version__grading_levels")
             .annotate(
                 by_assessor=Exists(
                     ExamSession.assessors.through.objects.filter(
@@ -596,6 +599,7 @@ def save_grid(
             .get(pk=assessment.pk)
         )
         session = assessment.session
+        session.modality = modality
         if not session.is_open:
             raise ValidationError("La session n'est pas ouverte à la notation : rien n'a changé.")
         if not assessment.by_assessor:
@@ -608,7 +612,7 @@ def save_grid(
             seat_for(session.jury, assessor, enrolment=assessment.enrolment)
             if trainer_conflicts([assessor], session.cohort):
                 raise ValidationError(conflict_message([assessor]))
-        grid = _locked_grid(assessment, assessor)
+        grid, scores = _locked_grid(assessment, assessor)
         if revision != grid.revision:
             raise StaleGrid(grid)
         if grid.is_submitted and _deliberated(grid, assessment):
@@ -630,7 +634,6 @@ def save_grid(
         cleaned = {
             pk: (check_value(version, e.value), e.comment.strip()) for pk, e in entries.items()
         }
-        scores = {score.criterion_id: score for score in grid.scores.select_for_update()}
         changes = _score_changes(scores, cleaned)
         comment_changed = overall_comment.strip() != grid.overall_comment
         if grid.is_submitted and (changes or comment_changed) and not reason:

@@ -63,6 +63,8 @@ MIDDLEWARE = [
     # a year when their names carry a hash (production's storage).
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Inside the session middleware: its expiry pushed back once a minute at most.
+    "core.idle_sessions.IdleExpiryMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -158,10 +160,11 @@ STORAGES = {
 }
 
 # Sessions end after DJANGO_SESSION_AGE seconds without a request: the
-# session is saved (its expiry pushed back) on every request, so the age is
-# an idle timeout: a trainer who leaves a shared computer is logged out.
+# session's expiry is pushed back by core.idle_sessions at most once every
+# SESSION_REFRESH_INTERVAL seconds, so the age is an idle timeout (a trainer
+# who leaves a shared computer is logged out) without a write per request.
 SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_SESSION_AGE", 2 * 60 * 60))
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_REFRESH_INTERVAL = 60
 
 # The counters of the rate limit of the public pages (core/ratelimit.py):
 # local memory by default (one process); with REDIS_URL, shared by every

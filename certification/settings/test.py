@@ -22,3 +22,6 @@ PDF_SIGNING_PKCS12 = ""
 # Print jobs render in the task's process; test_parallel_printing.py turns the
 # pool of worker processes on.
 PRINT_WORKERS = 1
+# A session's expiry pushed back once a day: a slow test between two
+# measured requests never adds a session write to one of them.
+SESSION_REFRESH_INTERVAL = 24 * 60 * 60

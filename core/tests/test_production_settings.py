@@ -59,7 +59,6 @@ def production_settings(**environment):
         "SECURE_HSTS_SECONDS",
         "SECURE_HSTS_INCLUDE_SUBDOMAINS",
         "SESSION_COOKIE_AGE",
-        "SESSION_SAVE_EVERY_REQUEST",
         "STORAGES",
     ]
     result = run_django(
@@ -111,7 +110,6 @@ def test_production_is_secure_by_default():
     assert values["CSRF_COOKIE_SECURE"] is True
     assert values["SECURE_HSTS_SECONDS"] == 365 * 24 * 60 * 60
     assert values["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is True
-    assert values["SESSION_SAVE_EVERY_REQUEST"] is True
     assert values["STORAGES"]["staticfiles"]["BACKEND"] == (
         "whitenoise.storage.CompressedManifestStaticFilesStorage"
     )

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.db.models import Q, prefetch_related_objects
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 
@@ -32,6 +32,7 @@ def grid(request, pk):
     assessment = get_assessment_for_assessor(request.user, pk)
     session = assessment.session
     version = session.modality.bloc.certification_version
+    prefetch_related_objects([version], "grading_levels")  # the form's and the service's
     criteria = list(modality_criteria(session.modality))
 
     def own_grid():
