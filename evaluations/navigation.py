@@ -10,7 +10,11 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef
 
+from candidates.models import Candidate
+
 from .models import Assessment, Grid
+
+NAME_FIELDS = ("birth_name", "usage_name", "first_names")
 
 
 @dataclass(frozen=True)
@@ -25,19 +29,12 @@ class Stop:
 
 @dataclass(frozen=True)
 class GradingRound:
-    stops: tuple  # the present candidates, in the session page's order
-    current: int | None  # index of this candidate in `stops`; None when absent
+    handed_in: int  # of the assessor's grids, among the present candidates
+    total: int  # present candidates
+    current: int | None  # index of this candidate among them; None when absent
     previous: Stop | None
     next: Stop | None
     next_to_grade: Stop | None  # after this one, wrapping around; None when all are in
-
-    @property
-    def total(self):
-        return len(self.stops)
-
-    @property
-    def handed_in(self):
-        return sum(stop.handed_in for stop in self.stops)
 
     @property
     def position(self):
@@ -49,33 +46,40 @@ def grading_round(assessment, *, assessor):
     own_submitted = Grid.objects.filter(
         assessment=OuterRef("pk"), assessor=assessor, status=Grid.Status.SUBMITTED
     )
+    # Plain rows, not model instances: a session may hold hundreds of candidates.
     rows = (
         Assessment.objects.filter(session_id=assessment.session_id)
         .annotate(handed_in=Exists(own_submitted))
-        .select_related("enrolment__candidate")
-        .only(
+        .values_list(
             "pk",
             "present",
-            "session",
-            "enrolment__candidate__birth_name",
-            "enrolment__candidate__usage_name",
-            "enrolment__candidate__first_names",
+            "handed_in",
+            *(f"enrolment__candidate__{name}" for name in NAME_FIELDS),
         )
     )
     stops, current, split = [], None, 0
-    for row in rows:
-        if row.pk == assessment.pk:
+    for pk, present, handed_in, *name in rows:
+        if pk == assessment.pk:
             # `split`: where the candidates after this one begin.
-            current = len(stops) if row.present else None
-            split = len(stops) + row.present
-        if row.present:
-            stops.append(Stop(row.pk, row.enrolment.candidate.full_name, row.handed_in))
+            current = len(stops) if present else None
+            split = len(stops) + present
+        if present:
+            stops.append((pk, handed_in, name))
     before = stops[: split - 1] if current is not None else stops[:split]
     after = stops[split:]
+    following = next((stop for stop in after + before if not stop[1]), None)
     return GradingRound(
-        stops=tuple(stops),
+        handed_in=sum(stop[1] for stop in stops),
+        total=len(stops),
         current=current,
-        previous=before[-1] if before else None,
-        next=after[0] if after else None,
-        next_to_grade=next((stop for stop in after + before if not stop.handed_in), None),
+        previous=_stop(before[-1] if before else None),
+        next=_stop(after[0] if after else None),
+        next_to_grade=_stop(following),
     )
+
+
+def _stop(row):
+    if row is None:
+        return None
+    pk, handed_in, name = row
+    return Stop(pk, Candidate(**dict(zip(NAME_FIELDS, name, strict=True))).full_name, handed_in)

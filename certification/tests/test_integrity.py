@@ -225,8 +225,10 @@ def test_certificate_office_page_queries_do_not_grow_with_deliberations_in_force
     second_jury_member,
     django_capture_on_commit_callbacks,
 ):
-    """One published PV in force, against three (two other promotions, another jury)."""
+    """One published PV in force with one print job, against three with several
+    (two other promotions, another jury)."""
     publish_results(signed, by=admin_user)
+    PrintJob.objects.create(deliberation=signed, status=PrintJob.Status.DONE)
     client = login(admin_user)
     one = certificate_page_queries(client)
     evening = another_jury(cohort.certification_version, jury_member, second_jury_member)
@@ -239,7 +241,10 @@ def test_certificate_office_page_queries_do_not_grow_with_deliberations_in_force
             deliberation, jury_member, second_jury_member, django_capture_on_commit_callbacks
         )
         publish_results(deliberation, by=admin_user)
-    assert Deliberation.objects.effective().count() == 3
+        for status in (PrintJob.Status.FAILED, PrintJob.Status.DONE):
+            PrintJob.objects.create(deliberation=deliberation, status=status, created_by=admin_user)
+    PrintJob.objects.create(deliberation=signed, status=PrintJob.Status.FAILED, error="Panne")
+    assert (Deliberation.objects.effective().count(), PrintJob.objects.count()) == (3, 6)
     assert certificate_page_queries(client) == one
 
 
