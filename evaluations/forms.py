@@ -175,6 +175,13 @@ class ReplaceAssessorForm(forms.Form):
             self.fields[name].label_from_instance = display_name
 
 
+class PresenceForm(forms.Form):
+    """A row's presence button on the session page, and the page it was on."""
+
+    present = forms.TypedChoiceField(choices=[("0", "absent"), ("1", "présent")], coerce="1".__eq__)
+    page = forms.IntegerField(required=False, min_value=1, max_value=10**6)
+
+
 class GridForm(forms.Form):
     """One field per criterion (value and comment), built from the modality's criteria."""
 

@@ -379,3 +379,17 @@ def test_on_a_numeric_scale_the_arrows_and_the_wheel_never_change_a_note(
         Decimal("14"),
         Decimal("9"),
     ]
+
+
+def test_the_status_line_stays_on_screen_while_the_grid_scrolls(page, oral_session):
+    open_grid(page, oral_session.assessments.get())
+    page.set_viewport_size({"width": 1280, "height": 500})
+    viewport = page.viewport_size["height"]
+
+    for scroll in ("window.scrollTo(0, 0)", "window.scrollTo(0, document.body.scrollHeight / 2)"):
+        page.evaluate(scroll)
+        page.wait_for_timeout(100)
+        box = page.locator(".grid-statusbar").bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= viewport, (scroll, box)
+    assert page.evaluate("document.body.scrollHeight") > 2 * viewport  # a grid that scrolls
+    expect(page.locator("#autosave-status")).to_have_attribute("role", "status")

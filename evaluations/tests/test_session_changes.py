@@ -381,14 +381,24 @@ def test_pages_replace_and_cancel(login, admin_user, written_session, trainer, o
 
 
 def test_the_database_refuses_two_equal_attempt_numbers(written_session, trainer, admin_user):
+    """A second session of the modality, emptied: the candidate's row may come
+    back with the next attempt number, never with the first one's again."""
     assessment = written_session.assessments.get()
-    with pytest.raises(IntegrityError), transaction.atomic():
+    second = create_session(**plan(written_session.cohort, "M2.1", [trainer]), by=None)
+    second.assessments.all().delete()
+
+    def add(attempt):
         Assessment.objects.create(
-            session=create_session(**plan(written_session.cohort, "M2.1", [trainer]), by=None),
+            session=second,
             enrolment=assessment.enrolment,
             modality=assessment.modality,
-            attempt=assessment.attempt,
+            attempt=attempt,
         )
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        add(assessment.attempt)
+    add(assessment.attempt + 1)
+    assert second.assessments.get().attempt == assessment.attempt + 1
 
 
 def test_presence_is_locked_once_a_grid_is_handed_in(written_session, trainer):

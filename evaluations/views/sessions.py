@@ -11,6 +11,7 @@ from candidates.models import Cohort, name_ordering
 from core import roles
 from core.collation import French
 from core.forms import ReasonForm
+from core.links import path_maker
 from core.pagination import paginate
 from core.roles import ADMIN, JURY_MEMBER, TRAINER, role_required
 from core.views import add_errors, form_page, report_refusal
@@ -18,6 +19,7 @@ from core.views import add_errors, form_page, report_refusal
 from .. import policies
 from ..forms import (
     BlocScheduleForm,
+    PresenceForm,
     ReplaceAssessorForm,
     SessionFilterForm,
     SessionForm,
@@ -33,6 +35,7 @@ from ..sessions import (
     edit_session,
     expected_assessors,
     modality_criteria,
+    recused_users,
     replace_assessor,
     schedule_bloc,
     set_presence,
@@ -269,6 +272,7 @@ def session_detail(request, pk):
         .prefetch_related(Prefetch("grids", queryset=grids))
         .order_by(*name_ordering("enrolment__candidate__"))
     )
+    page, query = paginate(request, assessments)
     is_assessor = any(assessor.pk == request.user.pk for assessor in assessors)
     can_review = policies.reviews_session(request.user, session)
     replacements = list(session.replacements.select_related("replaced", "replacement"))
@@ -280,18 +284,33 @@ def session_detail(request, pk):
             r.replaced.pk: r.replaced for r in replacements if r.replaced_id not in assessor_ids
         }.values()
     )
+    links = {
+        name: path_maker(f"evaluations:{name}")
+        for name in ("grid", "presence", "synthesis", "history", "convocation")
+    }
+    recused = recused_users(session)
+    is_admin = roles.is_admin(request.user)
     rows = []
-    for assessment in assessments:
+    for assessment in page:
         by_assessor = {grid.assessor_id: grid for grid in assessment.grids.all()}
+        mine = by_assessor.get(request.user.pk)
         submitted = {pk for pk, grid in by_assessor.items() if grid.is_submitted}
+        stands_aside = request.user.pk in recused.get(assessment.enrolment_id, ())
+        marks = request.user.pk in expected_assessors(assessor_ids, replaced_pairs, submitted)
+        marks = marks and not stands_aside
         rows.append(
             {
                 "assessment": assessment,
-                "mine": by_assessor.get(request.user.pk),
-                "marked_by_replaced": is_assessor
-                and request.user.pk
-                not in expected_assessors(assessor_ids, replaced_pairs, submitted),
+                "mine": mine,
+                # Why an assessor of the session does not mark this candidate.
+                "not_marking": None
+                if marks or not is_assessor
+                else ("recused" if stands_aside else "replaced"),
+                # The lead reads it once their own grid is in, or when they do not mark.
+                "shows_synthesis": is_admin
+                or (can_review and (not marks or (mine is not None and mine.is_submitted))),
                 "grids": [by_assessor.get(assessor.pk) for assessor in columns],
+                "links": {name: make(assessment.pk) for name, make in links.items()},
             }
         )
     return render(
@@ -305,11 +324,13 @@ def session_detail(request, pk):
             "criteria_count": criteria_count,
             "is_assessor": is_assessor,
             "can_review": can_review,
-            "is_admin": roles.is_admin(request.user),
+            "is_admin": is_admin,
             "replacements": replacements,
-            "submitted_any": any(
-                grid.is_submitted for row in rows for grid in row["assessment"].grids.all()
-            ),
+            "submitted_any": Grid.objects.filter(
+                assessment__session=session, status=Grid.Status.SUBMITTED
+            ).exists(),
+            "page": page,
+            "query": query,
         },
     )
 
@@ -346,8 +367,14 @@ def assessment_presence(request, pk):
     is_assessor = assessment.session.assessors.filter(pk=request.user.pk).exists()
     if not policies.sets_presence(request.user, is_assessor=is_assessor):
         raise PermissionDenied
+    form = PresenceForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Présence non modifiée : la demande est incomplète ou erronée.")
+        return redirect(assessment.session)
     try:
-        set_presence(assessment, present=request.POST.get("present") == "1", by=request.user)
+        set_presence(assessment, present=form.cleaned_data["present"], by=request.user)
     except ValidationError as error:
         report_refusal(request, error)
-    return redirect(assessment.session)
+    # Back to the page of the list the row was on.
+    page = form.cleaned_data["page"]
+    return redirect(assessment.session.get_absolute_url() + (f"?page={page}" if page else ""))
