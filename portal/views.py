@@ -64,18 +64,10 @@ def cohort_heatmap(request, pk):
         Cohort.objects.visible_to(request.user).select_related("certification_version"), pk=pk
     )
     competences, rows = dashboards.cohort_heatmap(cohort, viewer=request.user)
-    # Each cell's link, from one reverse() rather than one {% url %} a cell.
-    grid_prefix, grid_suffix = reverse("evaluations:grid", args=[0]).rsplit("/0/", 1)
     return render(
         request,
         "portal/heatmap.html",
-        {
-            "cohort": cohort,
-            "competences": competences,
-            "rows": rows,
-            "grid_prefix": f"{grid_prefix}/",
-            "grid_suffix": f"/{grid_suffix}",
-        },
+        {"cohort": cohort, "competences": competences, "rows": rows},
     )
 
 
