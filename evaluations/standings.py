@@ -92,13 +92,20 @@ def submitted_values(enrolments, *, for_trainers=False):
     return values
 
 
-def bloc_structure(version):
-    """bloc id -> {competence id -> [criterion ids]} for the whole version."""
+def bloc_structure(version, *, blocs=None):
+    """bloc id -> {competence id -> [criterion ids]} for the whole version;
+    from `blocs` when the caller already loaded them with their competences
+    and criteria (prefetched), instead of loading them again."""
     structure = defaultdict(dict)
-    competences = Competence.objects.filter(certification_version=version).prefetch_related(
-        "criteria"
-    )
-    for competence in competences.order_by("bloc__number", "order"):
+    if blocs is not None:
+        competences = (competence for bloc in blocs for competence in bloc.competences.all())
+    else:
+        competences = (
+            Competence.objects.filter(certification_version=version)
+            .prefetch_related("criteria")
+            .order_by("bloc__number", "order")
+        )
+    for competence in competences:
         structure[competence.bloc_id][competence.pk] = [c.pk for c in competence.criteria.all()]
     return structure
 

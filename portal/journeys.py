@@ -102,7 +102,8 @@ def published_scores(candidate, decisions):
 def candidate_progress(enrolment):
     version = enrolment.cohort.certification_version
     rules = version_rules(version)
-    structure = bloc_structure(version)
+    blocs = list(version.blocs.order_by("number").prefetch_related("competences__criteria"))
+    structure = bloc_structure(version, blocs=blocs)
     decisions = published_decisions(enrolment.candidate)
     # Only what a published deliberation decided: nothing before publication.
     acquired = {bloc_id for bloc_id, decision in decisions.items() if decision.is_validated}
@@ -127,7 +128,6 @@ def candidate_progress(enrolment):
         )
     )
     progress = []
-    blocs = list(version.blocs.order_by("number").prefetch_related("competences__criteria"))
     for bloc in blocs:
         total = len(structure[bloc.pk])
         if bloc.optional and bloc.pk not in chosen:
