@@ -6,7 +6,8 @@ candidates whose bloc 1 a signed deliberation validated, then measures, in
 one loop, alternating for each certificate:
   1. issuing it: lock and number, mentions, audit, render after commit,
      store the PDF;
-  2. WeasyPrint alone rendering the very same HTML.
+  2. WeasyPrint alone rendering the very same HTML;
+  3. the seal alone, applied to that PDF.
 and prints the time per certificate of each (mean and median), their ratio,
 and the load average before and after.
 
@@ -38,10 +39,11 @@ from django.core.management import call_command  # noqa: E402
 from blocks.export import SHIPPED_FILE  # noqa: E402
 from blocks.services import load_referential  # noqa: E402
 from candidates.models import Candidate, Cohort, Enrolment  # noqa: E402
-from certification.rendering import certificate_html  # noqa: E402
+from certification.rendering import certificate_html, seal_details  # noqa: E402
 from certification.services import issue_bloc_certificate  # noqa: E402
 from core import roles  # noqa: E402
 from core.pdf import render_pdf  # noqa: E402
+from core.signing import seal_pdf  # noqa: E402
 from evaluations.deliberations import (  # noqa: E402
     open_deliberation,
     publish_results,
@@ -115,7 +117,7 @@ def main():
     # Interleaved: each certificate is issued, then its very HTML rendered by
     # WeasyPrint alone, so that both measurements share the machine's load.
     load_before = os.getloadavg()
-    pipeline, weasyprint_alone = [], []
+    pipeline, weasyprint_alone, sealing = [], [], []
     for decision in decisions:
         started = time.perf_counter()
         certificate = issue_bloc_certificate(decision, by=None)
@@ -124,8 +126,11 @@ def main():
         assert certificate.pdf
         html = certificate_html(certificate)
         started = time.perf_counter()
-        render_pdf(html)
+        rendered = render_pdf(html)
         weasyprint_alone.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        seal_pdf(rendered, **seal_details(certificate))
+        sealing.append(time.perf_counter() - started)
     load_after = os.getloadavg()
 
     def ms(times):
@@ -135,8 +140,13 @@ def main():
     print(f"Certificats : {count}, mesures entrelacées")
     print(f"Chaîne complète (numéro, mentions, audit, rendu, stockage) : {ms(pipeline)}")
     print(f"WeasyPrint seul, même HTML : {ms(weasyprint_alone)}")
+    print(f"Cachet seul (signature PAdES du même PDF) : {ms(sealing)}")
     print(
         f"Rapport chaîne complète / WeasyPrint seul : {sum(pipeline) / sum(weasyprint_alone):.2f}"
+    )
+    print(
+        "Rapport chaîne sans le cachet / WeasyPrint seul : "
+        f"{(sum(pipeline) - sum(sealing)) / sum(weasyprint_alone):.2f}"
     )
     print(
         "Charge (1/5/15 min) avant "
