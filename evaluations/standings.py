@@ -447,18 +447,16 @@ def missing_decision_counts(deliberations):
     if not rows:
         return {}
     cohort_ids = {cohort_id for _, cohort_id, _, _ in rows}
-    enrolments = list(
-        Enrolment.objects.filter(
-            cohort_id__in=cohort_ids, status=Enrolment.Status.ENROLLED
-        ).values_list("pk", "cohort_id", "candidate_id")
-    )
-    enrolment_ids = [pk for pk, _, _ in enrolments]
+    # Subqueries rather than lists of ids: hundreds of parameters cost more
+    # to send than the database takes to select them again.
+    enrolled = Enrolment.objects.filter(cohort_id__in=cohort_ids, status=Enrolment.Status.ENROLLED)
+    enrolments = list(enrolled.values_list("pk", "cohort_id", "candidate_id"))
     by_cohort = defaultdict(list)
     for pk, cohort_id, candidate_id in enrolments:
         by_cohort[cohort_id].append((pk, candidate_id))
     chosen = defaultdict(set)
     for enrolment_id, bloc_id in Enrolment.optional_blocs.through.objects.filter(
-        enrolment_id__in=enrolment_ids
+        enrolment__in=enrolled
     ).values_list("enrolment_id", "bloc_id"):
         chosen[enrolment_id].add(bloc_id)
     blocs = defaultdict(list)
@@ -468,17 +466,18 @@ def missing_decision_counts(deliberations):
         blocs[version_id].append((pk, optional))
     # Presented: the attempts that took place, each with the signed PVs covering it.
     attempts = defaultdict(list)  # enrolment id -> [(assessment id, bloc id)]
-    assessment_ids = []
-    for pk, enrolment_id, bloc_id in Assessment.objects.filter(
-        enrolment_id__in=enrolment_ids,
+    taken_place = Assessment.objects.filter(
+        enrolment__in=enrolled,
         present=True,
         session__status__in=[ExamSession.Status.OPEN, ExamSession.Status.CLOSED],
-    ).values_list("pk", "enrolment_id", "session__modality__bloc_id"):
+    )
+    for pk, enrolment_id, bloc_id in taken_place.values_list(
+        "pk", "enrolment_id", "session__modality__bloc_id"
+    ):
         attempts[enrolment_id].append((pk, bloc_id))
-        assessment_ids.append(pk)
     covered_by = defaultdict(set)
     for assessment_id, deliberation_id in Deliberation.covered_assessments.through.objects.filter(
-        assessment_id__in=assessment_ids, deliberation__status=Deliberation.Status.SIGNED
+        assessment__in=taken_place, deliberation__status=Deliberation.Status.SIGNED
     ).values_list("assessment_id", "deliberation_id"):
         covered_by[assessment_id].add(deliberation_id)
     rectified = dict(
@@ -494,7 +493,7 @@ def missing_decision_counts(deliberations):
     for candidate_id, bloc_id, deliberation_id in BlocDecision.objects.filter(
         deliberation__in=Deliberation.objects.in_force(),
         decision=BlocDecision.Decision.VALIDATED,
-        enrolment__candidate_id__in={candidate_id for _, _, candidate_id in enrolments},
+        enrolment__candidate__in=enrolled.values("candidate"),
     ).values_list("enrolment__candidate_id", "bloc_id", "deliberation_id"):
         validated[candidate_id].append((bloc_id, deliberation_id))
     decided = set(
