@@ -42,12 +42,13 @@ def grid(request, pk):
             .first()
         )
 
-    def grid_form(data=None):
+    def grid_form(data=None, own=None):
         # A posted form shows what was posted: the stored values serve only a new page.
-        initial = {} if data is not None else grid_initial(own_grid())
+        initial = {} if data is not None else grid_initial(own)
         return GridForm(data, criteria=criteria, version=version, initial=initial)
 
-    form = grid_form(request.POST or None)
+    own = None if request.method == "POST" else own_grid()
+    form = grid_form(request.POST or None, own)
     if request.method == "POST" and form.is_valid():
         submit = "submit" in request.POST
         try:
@@ -73,7 +74,7 @@ def grid(request, pk):
                     status=409,
                 )
             messages.error(request, stale.message)
-            form = grid_form()  # the newer values, as stored
+            form = grid_form(own=own_grid())  # the newer values, as stored
         except ValidationError as error:
             if is_fetch(request):
                 return JsonResponse({"error": " ".join(error.messages)}, status=400)
@@ -94,7 +95,8 @@ def grid(request, pk):
             },
             status=400,
         )
-    own = own_grid()
+    if request.method == "POST":
+        own = own_grid()  # as stored after what this request did
     others, others_shown = _others_if_all_submitted(assessment, request.user)
     rows = [
         (
