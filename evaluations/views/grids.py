@@ -107,7 +107,14 @@ def grid(request, pk):
         )
         for criterion in criteria
     ]
-    levels = [] if version.is_numeric_scale or not criteria else _level_values(rows[0][1])
+    # The radio buttons, written by the template from one list of levels rather
+    # than through the widget's subwidgets, criterion after criterion.
+    choices = (
+        []
+        if version.is_numeric_scale or not criteria
+        else [(str(value), label) for value, label in rows[0][1].field.choices if value != ""]
+    )
+    levels = [value for value, _ in choices]
     return render(
         request,
         "evaluations/grid.html",
@@ -117,6 +124,7 @@ def grid(request, pk):
             "form": form,
             "rows": rows,
             "scored": sum(value.value() not in (None, "") for _, value, _, _ in rows),
+            "choices": choices,
             "grid": own,
             "numeric": version.is_numeric_scale,
             "levels": levels,
@@ -138,11 +146,6 @@ def _after_hand_in(request, assessment):
         return redirect(assessment.session)
     messages.success(request, f"{done} Candidat suivant : {following.name}.")
     return redirect("evaluations:grid", pk=following.pk)
-
-
-def _level_values(field):
-    """The scale's levels as shown on the radio buttons (their values, in order)."""
-    return [value for value, _ in field.field.choices if value != ""]
 
 
 def grid_initial(grid):
