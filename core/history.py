@@ -306,7 +306,7 @@ def _account_deleted(event, context):
     return titled(event, listed([detail.strip(), *extras]))
 
 
-@describes(Action.LOGIN_FAILED)
+@describes(Action.LOGIN_FAILED, Action.LOGIN_LOCKED_OUT)
 def _login_failed(event, context):
     data = event.data
     detail = listed(

@@ -67,6 +67,7 @@ class Action(models.TextChoices):
     ACCOUNT_REACTIVATED = "core.account.reactivated", "compte réactivé"
     ACCOUNT_DELETED = "core.account.deleted", "compte supprimé"
     LOGIN_FAILED = "core.login.failed", "échec de connexion"
+    LOGIN_LOCKED_OUT = "core.login.locked_out", "connexion bloquée après des échecs répétés"
     MENTIONS_CHANGED = "blocks.version.mentions_changed", "mentions du certificat modifiées"
     ENROLMENT_REGISTRATION_CHANGED = (
         "candidates.enrolment.registration_changed",

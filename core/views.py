@@ -3,6 +3,18 @@
 from django.contrib import messages
 from django.shortcuts import render, resolve_url
 
+CSRF_REFUSED = (
+    "Le formulaire n'a pas pu être accepté : la page était ouverte depuis trop longtemps "
+    "ou les cookies sont bloqués. Rechargez la page, autorisez les cookies de ce site "
+    "et recommencez."
+)
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: the project's 403 page, in French, with the navigation;
+    Django's technical reason stays out of the page (it is logged by Django)."""
+    return render(request, "403.html", {"exception": CSRF_REFUSED}, status=403)
+
 
 def report_refusal(request, error):
     """Show each French message of a refused state change to the user."""

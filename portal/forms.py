@@ -30,8 +30,12 @@ class StatisticsForm(forms.Form):
         this_year = timezone.localdate().year
         offered = sorted({*years, this_year}, reverse=True)
         # A year typed in the address is accepted as long as it is plausible.
-        if data and str(data.get("annee", "")).isdigit():
-            asked = int(data["annee"])
-            if 2000 <= asked <= this_year + 1:
-                offered = sorted({*offered, asked}, reverse=True)
+        # An IntegerField (not str.isdigit(), true for "²") validates it.
+        typed = forms.IntegerField(min_value=2000, max_value=this_year + 1, required=False)
+        try:
+            asked = typed.clean(data.get("annee")) if data else None
+        except forms.ValidationError:
+            asked = None
+        if asked is not None:
+            offered = sorted({*offered, asked}, reverse=True)
         self.fields["annee"].choices = [(year, str(year)) for year in offered]

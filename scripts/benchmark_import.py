@@ -5,7 +5,8 @@ Builds a throwaway database (SQLite in a temporary folder) with the shipped
 referential and one promotion, then plans and applies a CSV file of COUNT
 candidates (one in three choosing the optional bloc 4), and prints the time
 and the number of queries of each step; then the time taken to refuse a
-workbook beyond the import's limits (200 000 rows declared). The test suite
+workbook beyond the import's limits (200 000 rows declared) and of two
+workbooks of a few kilobytes unfolding into millions of cells. The test suite
 checks the behaviour and the number of queries; the speed is measured here,
 not asserted.
 
@@ -139,6 +140,20 @@ def main():
         f"Classeur trop long ({len(bomb) // 1024} ko, 200 000 lignes déclarées) refusé en "
         f"{refusing:.2f} s : {refused.problems[0]}"
     )
+    from candidates.tests.test_import_bombs import bomb
+
+    for label, wide in [
+        ("une ligne de 5 000 000 cellules vides", bomb(rows=1, cells_per_row=5_000_000)),
+        (
+            "45 000 lignes de 40 cellules remplies",
+            bomb(rows=45_000, cells_per_row=40, filled=True),
+        ),
+    ]:
+        refused, refusing, _ = timed(lambda wide=wide: plan_import(cohort, "bombe.xlsx", wide))
+        print(
+            f"Classeur piégé ({len(wide) // 1024} ko, {label}) refusé en "
+            f"{refusing:.2f} s : {refused.problems[0]}"
+        )
     shutil.rmtree(WORKDIR, ignore_errors=True)
 
 

@@ -10,6 +10,13 @@ compressed "bomb") is refused in a moment, in bounded memory:
 - at most ``MAX_COLUMNS`` columns: a value further right refuses the file;
 - a .xlsx whose parts would exceed ``MAX_XLSX_UNCOMPRESSED`` bytes once
   decompressed is refused before it is opened;
+- a .xlsx is scanned before openpyxl opens it, in a stream (no tree built):
+  at most ``MAX_ROW_CELLS`` cells in a row, ``MAX_CELLS`` cells in its sheets,
+  ``MAX_PART_ELEMENTS`` XML elements in its styles and other small parts and
+  ``MAX_ELEMENTS`` in all. openpyxl parses a whole row before cutting it to
+  the columns asked for, and every style: a few kilobytes declaring one row of
+  millions of empty cells, or styles by the hundred thousand, would otherwise
+  take minutes and gigabytes;
 - a NUL character anywhere refuses the file (PostgreSQL cannot store one).
 """
 
@@ -19,6 +26,7 @@ import io
 import re
 import zipfile
 from pathlib import PurePath
+from xml.parsers import expat
 
 from openpyxl import load_workbook
 
@@ -28,6 +36,22 @@ MAX_ROWS = 5000
 MAX_LINES = 20000
 MAX_COLUMNS = 50
 MAX_XLSX_UNCOMPRESSED = 50 * 1024 * 1024
+# Excel's widest row (column XFD): no real sheet has more cells in a row.
+MAX_ROW_CELLS = 16384
+# Every cell of MAX_ROWS rows of MAX_COLUMNS columns; a promotion needs a tenth.
+MAX_CELLS = MAX_ROWS * MAX_COLUMNS
+# Every part of the workbook (sheets, shared strings, styles...) together.
+MAX_ELEMENTS = 1_000_000
+# Each of the small parts openpyxl reads whole into objects (styles, workbook,
+# relations...): a real one holds hundreds of elements; 600 000 styles in a
+# 110 kB file once took two minutes to load.
+MAX_PART_ELEMENTS = 10_000
+SMALL_PARTS = re.compile(
+    r"(xl/styles\.xml|xl/workbook\.xml|\[Content_Types\]\.xml|.*\.rels|docProps/.*"
+    r"|xl/theme/.*)",
+    re.IGNORECASE,
+)
+SPREADSHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 # The csv module's own limit of a cell's length (131 072 characters by default).
 MAX_CELL_CHARS = csv.field_size_limit()
 
@@ -169,6 +193,7 @@ def _xlsx_records(content):
             f"{MAX_XLSX_UNCOMPRESSED // (1024 * 1024)} Mo) : enregistrez la liste "
             "des candidats seule dans un nouveau classeur"
         )
+    _scan_xlsx(content)
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:  # a damaged workbook fails in many ways inside openpyxl
@@ -185,6 +210,86 @@ def _xlsx_records(content):
         raise Unreadable("fichier .xlsx illisible : est-ce bien un classeur Excel ?") from None
     finally:
         workbook.close()
+
+
+class _TooLarge(Exception):
+    """Stops the scan at the first limit passed; its message is the problem."""
+
+
+def _scan_xlsx(content):
+    """Refuse, before openpyxl parses anything, a workbook whose XML holds more
+    elements, cells, cells in a row or texts than the limits. Expat reads each part in
+    chunks and builds nothing, so time and memory stay bounded by the limits."""
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        # Shared strings too: openpyxl builds each one (some 60 µs apiece), and
+        # no sheet within MAX_CELLS uses more texts than it has cells.
+        budget = {"elements": MAX_ELEMENTS, "cells": MAX_CELLS, "strings": MAX_CELLS}
+        for member in archive.infolist():
+            if not member.filename.lower().endswith((".xml", ".rels")):
+                continue
+            small = SMALL_PARTS.fullmatch(member.filename) is not None
+            try:
+                with archive.open(member) as stream:
+                    _scan_part(stream, budget, MAX_PART_ELEMENTS if small else None)
+            except _TooLarge as error:
+                raise Unreadable(str(error)) from None
+            except (expat.ExpatError, zipfile.BadZipFile, OSError, ValueError):
+                raise Unreadable(
+                    "fichier .xlsx illisible : est-ce bien un classeur Excel ?"
+                ) from None
+
+
+def _scan_part(stream, budget, part_limit):
+    parser = expat.ParserCreate(namespace_separator=" ")
+    row = {"line": 0, "cells": 0}
+    part = {"elements": 0}
+
+    def start(name, attributes):
+        budget["elements"] -= 1
+        part["elements"] += 1
+        if budget["elements"] < 0 or (part_limit and part["elements"] > part_limit):
+            raise _TooLarge(
+                "classeur trop complexe (styles ou éléments en trop grand nombre) : "
+                "copiez la liste des candidats seule, en valeurs, dans un nouveau classeur"
+            )
+        if name == f"{SPREADSHEET_NS} si":
+            budget["strings"] -= 1
+            if budget["strings"] < 0:
+                raise _TooLarge(
+                    f"le classeur compte plus de {number(MAX_CELLS)} textes : copiez la "
+                    "liste des candidats seule, en valeurs, dans un nouveau classeur"
+                )
+        elif name == f"{SPREADSHEET_NS} row":
+            number_ = attributes.get("r", "")  # rows may skip numbers: the sheet's own
+            row["line"] = (
+                int(number_) if number_.isascii() and number_.isdigit() else row["line"] + 1
+            )
+            row["cells"] = 0
+        elif name == f"{SPREADSHEET_NS} c":
+            row["cells"] += 1
+            budget["cells"] -= 1
+            if row["cells"] > MAX_ROW_CELLS:
+                raise _TooLarge(
+                    f"ligne {row['line']} : plus de {number(MAX_ROW_CELLS)} cellules, "
+                    "vides comprises ; ne gardez que les colonnes de l'import dans un "
+                    "nouveau classeur"
+                )
+            if budget["cells"] < 0:
+                raise _TooLarge(
+                    f"le classeur compte plus de {number(MAX_CELLS)} cellules, vides "
+                    "comprises : ne gardez que les colonnes et les lignes de l'import "
+                    "dans un nouveau classeur"
+                )
+
+    def no_doctype(*args):
+        # A workbook never declares a DTD; one that does may expand entities.
+        raise expat.ExpatError("DTD")
+
+    parser.StartElementHandler = start
+    parser.StartDoctypeDeclHandler = no_doctype
+    while chunk := stream.read(64 * 1024):
+        parser.Parse(chunk, False)
+    parser.Parse(b"", True)
 
 
 def cell_text(value, column_name=""):

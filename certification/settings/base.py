@@ -23,7 +23,7 @@ def env_flag(name, default=False):
 
 DEBUG = env_flag("DJANGO_DEBUG")
 # The fallback is for development and tests only: production.py refuses to
-# start without DJANGO_SECRET_KEY.
+# start without DJANGO_SECRET_KEY, and development.py too with DJANGO_DEBUG=0.
 SECRET_KEY = os.environ.get(
     "DJANGO_SECRET_KEY", "django-insecure-dev-only-key-never-use-in-production"
 )
@@ -70,6 +70,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the messages: a staff session past its maximum lifetime is signed
+    # out with a French message on the login page.
+    "core.idle_sessions.MaxLifetimeMiddleware",
     # A NUL character in a path, query string or form field: 404 or 400, in
     # French, before any view (PostgreSQL refuses NUL in text).
     "core.middleware.RejectNulMiddleware",
@@ -81,6 +84,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "certification.urls"
+# A refused form (missing or stale CSRF token) answered in French with the
+# site's navigation, not Django's bare English page.
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 
 TEMPLATES = [
     {
@@ -165,6 +171,9 @@ STORAGES = {
 # who leaves a shared computer is logged out) without a write per request.
 SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_SESSION_AGE", 2 * 60 * 60))
 SESSION_REFRESH_INTERVAL = 60
+# A staff member (any role but candidate) is signed out this many seconds
+# after signing in, however active (core.idle_sessions.MaxLifetimeMiddleware).
+SESSION_MAX_LIFETIME = int(os.environ.get("DJANGO_SESSION_MAX_LIFETIME", 12 * 60 * 60))
 
 # The counters of the rate limit of the public pages (core/ratelimit.py):
 # local memory by default (one process); with REDIS_URL, shared by every

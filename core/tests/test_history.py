@@ -245,6 +245,11 @@ SAMPLES = {
         {"username": "jeanne", "ip": "203.0.113.7"},
         "Échec de connexion : identifiant « jeanne », depuis l'adresse 203.0.113.7",
     ),
+    Action.LOGIN_LOCKED_OUT: (
+        {"username": "jeanne", "ip": "203.0.113.7"},
+        "Connexion bloquée après des échecs répétés : identifiant « jeanne », "
+        "depuis l'adresse 203.0.113.7",
+    ),
     Action.MENTIONS_CHANGED: (
         {
             "changes": [

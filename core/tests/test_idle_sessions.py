@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from core.idle_sessions import REFRESHED_AT
+from core.idle_sessions import REFRESHED_AT, STAFF_SIGNED_IN_AT
 
 pytestmark = pytest.mark.django_db
 
@@ -74,3 +74,36 @@ def test_an_anonymous_visitor_gets_no_session(client):
     assert response.status_code == 200
     assert settings.SESSION_COOKIE_NAME not in response.cookies
     assert not Session.objects.exists()
+
+
+def signed_in_hours_ago(client, hours):
+    session = client.session
+    session[STAFF_SIGNED_IN_AT] -= hours * 60 * 60
+    session.save()
+
+
+@override_settings(SESSION_MAX_LIFETIME=12 * 60 * 60)
+def test_a_staff_session_ends_after_its_maximum_lifetime_however_active(login, trainer):
+    client = login(trainer)
+    signed_in_hours_ago(client, 11)
+    assert client.get(reverse("evaluations:sessions")).status_code == 200  # within 12 h
+
+    signed_in_hours_ago(client, 1)
+    response = client.get(reverse("evaluations:sessions"), follow=True)
+
+    assert response.redirect_chain[0][0].startswith(reverse("login"))
+    assert "_auth_user_id" not in client.session
+    assert "Votre session a atteint sa durée maximale" in response.content.decode()
+
+
+@override_settings(SESSION_MAX_LIFETIME=12 * 60 * 60)
+def test_a_candidate_keeps_the_idle_timeout_alone(login, candidate_user):
+    client = login(candidate_user)
+
+    assert STAFF_SIGNED_IN_AT not in client.session
+    assert client.get(reverse("home")).status_code in {200, 302}
+    assert "_auth_user_id" in client.session
+
+
+def test_the_maximum_lifetime_is_twelve_hours_by_default():
+    assert settings.SESSION_MAX_LIFETIME == 12 * 60 * 60

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.test import override_settings
 
 from candidates.tests.factories import PASSWORD, make_user
+from core.models import Action, AuditEvent
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("axes_on")]
 
@@ -84,3 +85,18 @@ def test_the_administration_lists_the_lockouts(client, admin_user):
     assert "nina" in page.content.decode()
     assert failures.status_code == 200
     assert failures.content.decode().count("nina") >= 5
+
+
+def test_a_lockout_is_audited_with_the_username_and_the_address(client):
+    nina = make_user("nina")
+    for _ in range(4):
+        sign_in(client, "nina", "mauvais")
+    assert not AuditEvent.objects.filter(action=Action.LOGIN_LOCKED_OUT).exists()
+
+    sign_in(client, "nina", "mauvais")
+
+    lockout = AuditEvent.objects.get(action=Action.LOGIN_LOCKED_OUT)
+    assert lockout.actor is None
+    assert lockout.object_id == str(nina.pk)
+    assert lockout.data == {"username": "nina", "ip": "203.0.113.10"}
+    assert lockout.get_action_display() == "connexion bloquée après des échecs répétés"
