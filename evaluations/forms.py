@@ -344,14 +344,14 @@ class OpenDeliberationForm(forms.Form):
 class RowDecisionForm(forms.Form):
     """One candidate's row of the deliberation table: a decision and a
     justification per bloc to decide. Its fields sit in the table's cells and
-    belong to the row's form through their `form` attribute."""
+    belong to the row's form (id row-form-<enrolment>) through their `form`
+    attribute."""
 
     def __init__(self, *args, row, **kwargs):
         # Many rows on one page: each its own element ids.
         kwargs.setdefault("auto_id", f"id_row{row['enrolment']}_%s")
         super().__init__(*args, **kwargs)
         self.row = row
-        form_id = f"row-form-{row['enrolment']}"
         candidate = row["candidate"]
         for cell in row["cells"]:
             if cell["state"] != "due":
@@ -362,24 +362,16 @@ class RowDecisionForm(forms.Form):
                 if cell["proposed_validated"]
                 else BlocDecision.Decision.NOT_VALIDATED
             )
+            # Drawn by templates/evaluations/_deliberation_row.html, not by their widgets.
             self.fields[f"decision_{cell['bloc']}"] = forms.ChoiceField(
                 label=f"Décision, {candidate}, bloc {number}",
                 choices=BlocDecision.Decision.choices,
                 initial=cell["decision"] or proposal,
-                widget=forms.Select(attrs={"form": form_id, "class": "form-select form-select-sm"}),
             )
             self.fields[f"justification_{cell['bloc']}"] = forms.CharField(
                 label=f"Justification, {candidate}, bloc {number}",
                 required=False,
                 initial=cell["justification"],
-                widget=forms.Textarea(
-                    attrs={
-                        "form": form_id,
-                        "rows": 1,
-                        "class": "form-control form-control-sm mt-1",
-                        "placeholder": "Justification, si la décision s'écarte de la proposition",
-                    }
-                ),
             )
 
     def field_pairs(self):
