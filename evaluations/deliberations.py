@@ -363,7 +363,10 @@ def store_minutes(deliberation_id):
         f"{jury.certification_version.certifier}",
         location=jury.place,
     )
-    deliberation.minutes_pdf.save(f"pv-{deliberation.pk}.pdf", ContentFile(sealed), save=True)
+    deliberation.minutes_pdf.save(f"pv-{deliberation.pk}.pdf", ContentFile(sealed), save=False)
+    # Only the file: the PV may have been published while it was rendered (a
+    # whole save would undo its publication: nothing would print).
+    deliberation.save(update_fields=["minutes_pdf"])
 
 
 @task()

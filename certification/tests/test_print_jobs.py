@@ -260,3 +260,47 @@ def test_resuming_is_for_the_office_only(
     assert login(candidate_user).post(url).status_code == 403
     assert login(admin_user).get(url).status_code == 405
     assert PrintJob.objects.get(pk=job.pk).status == PrintJob.Status.FAILED
+
+
+@override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}})
+def test_a_pv_published_while_it_is_rendered_stays_published(
+    cohort,
+    candidate,
+    trainer,
+    jury,
+    jury_member,
+    second_jury_member,
+    admin_user,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+):
+    """The worker renders the PV; meanwhile the office publishes it: storing the
+    file must not bring the PV back to "signed" (nothing would print)."""
+    from evaluations import deliberations
+    from evaluations.deliberations import publish_results
+
+    sit_bloc(cohort, 1, 2, trainer=trainer, jury=jury)
+    deliberation = open_deliberation(jury, cohort, by=None)
+    decide_as_proposed(deliberation, candidate.enrolments.get(), second_jury_member)
+    signed = sign_all(
+        deliberation,
+        jury_member,
+        second_jury_member,
+        django_capture_on_commit_callbacks,
+        render_minutes=True,  # only queues the task here
+    )
+    render = deliberations.render_minutes
+
+    def published_meanwhile(pv):
+        pdf = render(pv)
+        publish_results(pv.__class__.objects.get(pk=pv.pk), by=admin_user)
+        return pdf
+
+    monkeypatch.setattr(deliberations, "render_minutes", published_meanwhile)
+
+    produce_minutes.call(signed.pk)
+
+    signed.refresh_from_db()
+    assert signed.minutes_pdf
+    assert signed.published_at is not None
+    assert len(printing.due_bloc_decisions(signed)) == 1
