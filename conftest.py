@@ -9,6 +9,7 @@ import shutil
 import pytest
 from django.db import connection
 
+from blocks import frozen
 from blocks.export import SHIPPED_FILE
 from blocks.models import CertificationVersion
 from blocks.services import load_referential
@@ -31,6 +32,12 @@ SHIPPED_IDENTITY = json.loads(SHIPPED_FILE.read_text(encoding="utf-8"))["certifi
 def media_in_tmp(settings, tmp_path):
     """Produced files (PV, certificates) go to a folder of the test's own."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def frozen_structures_forgotten():
+    """Each test builds its referential afresh, maybe under ids an earlier test used."""
+    frozen.forget()
 
 
 def pytest_addoption(parser):

@@ -17,6 +17,8 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from .frozen import remembered
+
 
 class ReferentialFrozen(ValidationError):
     """Raised when someone edits the structure of a frozen version."""
@@ -164,11 +166,15 @@ class CertificationVersion(models.Model):
     def is_numeric_scale(self):
         return self.scale_kind == self.ScaleKind.NUMERIC
 
+    def levels(self):
+        """The grading levels, lowest first; read once per process once the version is frozen."""
+        return remembered(self, "levels", lambda: tuple(self.grading_levels.all()))
+
     def scale_values(self):
         """The values a score may take on a level scale (None for a numeric scale)."""
         if self.is_numeric_scale:
             return None
-        return [level.value for level in self.grading_levels.all()]
+        return [level.value for level in self.levels()]
 
     def disagreement_tolerance(self):
         """How far apart two assessors may be before it is flagged: one level on

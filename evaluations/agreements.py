@@ -85,7 +85,8 @@ def record_agreed_score(assessment, *, criterion, value, reason, by):
         submitted = list(Grid.objects.filter(assessment=assessment, status=Grid.Status.SUBMITTED))
         if (refusal := agreement_refusal(by, assessment, submitted)) is not None:
             raise ValidationError(refusal)
-        criterion = modality_criteria(session.modality).filter(pk=criterion.pk).first()
+        criteria = modality_criteria(session.modality)
+        criterion = next((c for c in criteria if c.pk == criterion.pk), None)
         if criterion is None:
             raise ValidationError("Ce critère n'appartient pas à la modalité évaluée.")
         values = list(

@@ -6,9 +6,10 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef, Q, prefetch_related_objects
+from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
+from blocks.frozen import remembered
 from blocks.models import Criterion, EvaluationModality
 from candidates.models import Cohort
 from core import roles
@@ -49,11 +50,16 @@ class CriterionEntry:
 
 
 def modality_criteria(modality):
-    """The criteria an assessor scores in a modality, by competence then order."""
-    return (
-        Criterion.objects.filter(competence__modalities=modality)
-        .select_related("competence")
-        .order_by("competence__order", "order")
+    """The criteria an assessor scores in a modality, by competence then order,
+    each with its competence; read once per process once the version is frozen."""
+    return remembered(
+        modality.bloc.certification_version,
+        ("criteria", modality.pk),
+        lambda: tuple(
+            Criterion.objects.filter(competence__modalities=modality)
+            .select_related("competence")
+            .order_by("competence__order", "order")
+        ),
     )
 
 
@@ -575,10 +581,9 @@ def save_grid(
     `criteria`: the modality's criteria (`modality_criteria`), when the caller
     already has them."""
     reason = (reason or "").strip()
-    # A session never changes modality: the caller's, with its version's levels
-    # once loaded, serves for checking the values and naming the grid.
+    # A session never changes modality: the caller's serves for checking the
+    # values and naming the grid.
     modality = assessment.session.modality
-    prefetch_related_objects([modality.bloc.certification_version], "grading_levels")
     with transaction.atomic():
         assessment = (
             Assessment.objects.select_related(

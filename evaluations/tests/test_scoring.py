@@ -446,14 +446,15 @@ class TestQueryCounts:
     def test_grid_page_is_constant_as_criteria_and_assessors_grow(
         self, login, trainer, cohort, candidate
     ):
-        """Three criteria of one competence, one assessor with a draft; against
+        """Three criteria of one competence, two assessors who submitted; against
         fifteen criteria of several competences, three assessors who all submitted
-        (the others' scores and comments are shown), on a re-sit."""
+        (the others' scores and comments are shown on both), on a re-sit."""
         bloc4 = cohort.certification_version.blocs.get(number=4)
         candidate.enrolments.get().optional_blocs.add(bloc4)
-        few = open_session("M2.1", cohort, [trainer]).assessments.get()
-        fill(few, trainer, 2)
         colleagues = [make_outside_trainer(f"formateur-{n}") for n in range(3, 5)]
+        few = open_session("M2.1", cohort, [trainer, colleagues[0]]).assessments.get()
+        for assessor in (trainer, colleagues[0]):
+            fill(few, assessor, 2, submit=True)
         open_session("M4.3", cohort, [trainer])
         many = open_session("M4.3", cohort, [trainer, *colleagues]).assessments.get()
         for assessor in (trainer, *colleagues):

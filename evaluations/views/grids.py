@@ -6,7 +6,7 @@ from types import SimpleNamespace
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q, prefetch_related_objects
+from django.db.models import Q
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 
@@ -32,22 +32,19 @@ def grid(request, pk):
     assessment = get_assessment_for_assessor(request.user, pk)
     session = assessment.session
     version = session.modality.bloc.certification_version
-    prefetch_related_objects([version], "grading_levels")  # the form's and the service's
-    criteria = list(modality_criteria(session.modality))
+    criteria = modality_criteria(session.modality)
 
-    def own_grid():
-        return (
-            Grid.objects.filter(assessment=assessment, assessor=request.user)
-            .prefetch_related("scores")
-            .first()
-        )
+    def read_grids():
+        """Every grid of this candidate with its assessor and scores, and the user's own."""
+        grids = list(assessment.grids.select_related("assessor").prefetch_related("scores"))
+        return grids, next((grid for grid in grids if grid.assessor_id == request.user.pk), None)
 
     def grid_form(data=None, own=None):
         # A posted form shows what was posted: the stored values serve only a new page.
         initial = {} if data is not None else grid_initial(own)
         return GridForm(data, criteria=criteria, version=version, initial=initial)
 
-    own = None if request.method == "POST" else own_grid()
+    grids, own = ([], None) if request.method == "POST" else read_grids()
     form = grid_form(request.POST or None, own)
     if request.method == "POST" and form.is_valid():
         submit = "submit" in request.POST
@@ -64,7 +61,7 @@ def grid(request, pk):
             )
         except StaleGrid as stale:
             if is_fetch(request):
-                current = own_grid()
+                _, current = read_grids()
                 return JsonResponse(
                     {
                         "error": stale.message,
@@ -74,7 +71,7 @@ def grid(request, pk):
                     status=409,
                 )
             messages.error(request, stale.message)
-            form = grid_form(own=own_grid())  # the newer values, as stored
+            form = grid_form(own=read_grids()[1])  # the newer values, as stored
         except ValidationError as error:
             if is_fetch(request):
                 return JsonResponse({"error": " ".join(error.messages)}, status=400)
@@ -96,8 +93,8 @@ def grid(request, pk):
             status=400,
         )
     if request.method == "POST":
-        own = own_grid()  # as stored after what this request did
-    others, others_shown = _others_if_all_submitted(assessment, request.user)
+        grids, own = read_grids()  # as stored after what this request did
+    others, others_shown = _others_if_all_submitted(assessment, request.user, grids)
     rows = [
         (
             criterion,
@@ -177,14 +174,16 @@ def _own_grid(assessment, user):
 NOT_MARKING = SimpleNamespace(is_submitted=True)
 
 
-def _others_if_all_submitted(assessment, user):
+def _others_if_all_submitted(assessment, user, grids):
     """The other assessors' scores by criterion, shown only once every assessor
-    of the session has submitted: assessors score independently."""
-    grids = list(assessment.grids.select_related("assessor").prefetch_related("scores"))
+    of the session has submitted: assessors score independently. `grids`: the
+    candidate's grids with their assessors and scores."""
+    others = defaultdict(list)
     submitted_ids = {grid.assessor_id for grid in grids if grid.is_submitted}
+    if not policies.shows_other_grids(assessor_count=2, submitted_count=len(submitted_ids)):
+        return others, False  # no panel is complete before two grids are in: skip asking who marks
     expected = assessors_of(assessment, submitted_ids)
     submitted = [grid for grid in grids if grid.is_submitted and grid.assessor_id in expected]
-    others = defaultdict(list)
     if not policies.shows_other_grids(assessor_count=len(expected), submitted_count=len(submitted)):
         return others, False
     for grid in submitted:
@@ -205,8 +204,8 @@ def synthesis(request, pk):
     if refusal is not None:
         raise PermissionDenied(refusal)
     version = session.modality.bloc.certification_version
-    criteria = list(modality_criteria(session.modality))
-    levels = list(version.grading_levels.all())
+    criteria = modality_criteria(session.modality)
+    levels = version.levels()
     grids = list(
         assessment.grids.select_related("assessor")
         .prefetch_related("scores")
