@@ -124,6 +124,14 @@ def build(count):
     for assessment in assessments[1::2]:
         fill(assessment, trainer, 1)
     deliberation = open_deliberation(jury, cohort, by=None)
+    # The planner's statistics, as autovacuum keeps them on a production server
+    # (a test server may run without it: estimates of a few rows then choose
+    # plans that take tens of milliseconds on 300).
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     return {
         "cohort": cohort.pk,
         "session": session.pk,

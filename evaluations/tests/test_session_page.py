@@ -96,3 +96,24 @@ def test_a_lead_who_does_not_mark_a_candidate_reaches_their_synthesis(
     # The other assessor marks Emma: no synthesis before their own grid is in.
     page = login(trainer).get(session.get_absolute_url()).content.decode()
     assert synthesis not in page
+
+
+def test_the_rows_escape_names_and_show_each_grid_state(
+    login, cohort, candidate, trainer, other_trainer
+):
+    """The rows written in Python (templatetags.session_rows) escape what people typed."""
+    from candidates.services import enrol
+    from candidates.tests.factories import make_candidate
+
+    enrol(make_candidate(7, birth_name="<b>Gras</b>"), cohort, access_route="vae", by=None)
+    session = open_session("M2.1", cohort, [trainer, other_trainer], lead=trainer)
+    handed_in, drafted = session.assessments.order_by("pk")[:2]
+    fill(handed_in, trainer, 2, submit=True)
+    fill(drafted, other_trainer, 2)
+
+    page = login(trainer).get(session.get_absolute_url()).content.decode()
+
+    assert "&lt;b&gt;Gras&lt;/b&gt;" in page and "<b>Gras</b>" not in page
+    assert page.count('<span class="badge text-bg-success">remise</span>') == 1
+    assert page.count("3 / 3") == 1  # the colleague's draft, in their column
+    assert page.count(">à noter</a>") == session.assessments.count() - 1

@@ -49,7 +49,13 @@ def sessions_visible_to(user):
     sessions = ExamSession.objects.all()
     if roles.is_admin(user):
         return sessions
-    return sessions.filter(Q(assessors=user) | Q(lead=user)).distinct()
+    # A subquery rather than a join: no DISTINCT to plan and sort.
+    return sessions.filter(Q(lead=user) | Exists(assessor_seat(user, OuterRef("pk"))))
+
+
+def assessor_seat(user, session):
+    """`user`'s row among the assessors of `session` (an outer reference)."""
+    return ExamSession.assessors.through.objects.filter(examsession_id=session, user_id=user.pk)
 
 
 def get_session_for_user(user, pk):
@@ -69,13 +75,7 @@ def get_assessment_for_assessor(user, pk):
                 EvaluationModality.objects.select_related("bloc__certification_version"),
             )
         )
-        .filter(
-            Exists(
-                ExamSession.assessors.through.objects.filter(
-                    examsession_id=OuterRef("session_id"), user_id=user.pk
-                )
-            )
-        ),
+        .filter(Exists(assessor_seat(user, OuterRef("session_id")))),
         pk=pk,
     )
 
@@ -305,6 +305,14 @@ def session_detail(request, pk):
     }
     recused = recused_users(session)
     is_admin = roles.is_admin(request.user)
+    convocations = (
+        is_admin
+        and session.status != ExamSession.Status.CANCELLED
+        and session.convocation_time
+        and session.duration_minutes
+    )
+    # Plain values for the template, whose lookups cost more than the rest of
+    # the page at fifty rows.
     rows = []
     for assessment in page:
         by_assessor = {grid.assessor_id: grid for grid in assessment.grids.all()}
@@ -315,17 +323,26 @@ def session_detail(request, pk):
         marks = marks and not stands_aside
         rows.append(
             {
-                "assessment": assessment,
-                "mine": mine,
+                "name": assessment.enrolment.candidate.full_name,
+                "attempt": assessment.attempt,
+                "present": assessment.present,
+                "convocation": links["convocation"](assessment.pk)
+                if convocations and assessment.enrolment.is_active
+                else None,
+                "presence": links["presence"](assessment.pk),
+                "grid": links["grid"](assessment.pk),
+                "history": links["history"](assessment.pk),
+                "mine": _grid_cell(mine),
                 # Why an assessor of the session does not mark this candidate.
                 "not_marking": None
                 if marks or not is_assessor
                 else ("recused" if stands_aside else "replaced"),
                 # The lead reads it once their own grid is in, or when they do not mark.
-                "shows_synthesis": is_admin
-                or (can_review and (not marks or (mine is not None and mine.is_submitted))),
-                "grids": [by_assessor.get(assessor.pk) for assessor in columns],
-                "links": {name: make(assessment.pk) for name, make in links.items()},
+                "synthesis": links["synthesis"](assessment.pk)
+                if is_admin
+                or (can_review and (not marks or (mine is not None and mine.is_submitted)))
+                else None,
+                "grids": [_grid_cell(by_assessor.get(assessor.pk)) for assessor in columns],
             }
         )
     return render(
@@ -340,6 +357,7 @@ def session_detail(request, pk):
             "is_assessor": is_assessor,
             "can_review": can_review,
             "is_admin": is_admin,
+            "sets_presence": session.is_open and (is_assessor or is_admin),
             "replacements": replacements,
             "submitted_any": Grid.objects.filter(
                 assessment__session=session, status=Grid.Status.SUBMITTED
@@ -348,6 +366,14 @@ def session_detail(request, pk):
             "query": query,
         },
     )
+
+
+def _grid_cell(grid):
+    """A grid as the session page shows it: "remise", the number of criteria
+    scored in a draft, or None when there is none."""
+    if grid is None:
+        return None
+    return "remise" if grid.is_submitted else grid.scored
 
 
 @require_POST
