@@ -138,11 +138,17 @@ class Candidate(models.Model):
 
     @property
     def full_name(self):
-        return f"{self.usage_name or self.birth_name} {self.first_names}"
+        return candidate_name(self.usage_name, self.birth_name, self.first_names)
 
     @property
     def identity_key(self):
         return identity_key(self.birth_name, self.first_names, self.birth_date)
+
+
+def candidate_name(usage_name, birth_name, first_names):
+    """How a candidate is named everywhere: the usage name when there is one,
+    then the first names; for lists read as plain rows, without an instance."""
+    return f"{usage_name or birth_name} {first_names}"
 
 
 class CohortQuerySet(models.QuerySet):

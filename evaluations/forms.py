@@ -5,6 +5,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
 from blocks.models import Bloc, CertificationVersion, EvaluationModality
@@ -198,7 +199,7 @@ class GridForm(forms.Form):
     def __init__(self, *args, criteria, version, **kwargs):
         super().__init__(*args, **kwargs)
         self.criteria = list(criteria)
-        levels = list(version.grading_levels.all())
+        levels = version.levels()
         for criterion in self.criteria:
             if version.is_numeric_scale:
                 value = forms.DecimalField(
@@ -362,7 +363,7 @@ class RowDecisionForm(forms.Form):
                 if cell["proposed_validated"]
                 else BlocDecision.Decision.NOT_VALIDATED
             )
-            # Drawn by templates/evaluations/_deliberation_row.html, not by their widgets.
+            # Drawn by cell_controls, not by their widgets.
             self.fields[f"decision_{cell['bloc']}"] = forms.ChoiceField(
                 label=f"Décision, {candidate}, bloc {number}",
                 choices=BlocDecision.Decision.choices,
@@ -381,6 +382,52 @@ class RowDecisionForm(forms.Form):
             for cell in self.row["cells"]
             if cell["state"] == "due"
         }
+
+    def cell_controls(self, options=None):
+        """bloc id -> the HTML of the bloc's decision and justification, for its
+        cell: tied to the row's form by their `form` attribute, labelled for
+        screen readers. Written here rather than by the widgets' templates or
+        the row's template: a page has a hundred of them, and this is the
+        page's longest part to draw. `options`: the decision's <option>s by
+        value selected, kept from row to row of a page (the same few)."""
+        form_id = f"row-form-{self.row['enrolment']}"
+        options = {} if options is None else options
+        controls = {}
+        for bloc_id, (decision, justification) in self.field_pairs().items():
+            current = decision.value()
+            if current not in options:
+                options[current] = format_html_join(
+                    "",
+                    '<option value="{}"{}>{}</option>',
+                    (
+                        (value, " selected" if value == current else "", label)
+                        for value, label in decision.field.choices
+                    ),
+                )
+            text = justification.value()
+            controls[bloc_id] = format_html(
+                '<label class="visually-hidden" for="{}">{}</label>'
+                '<select name="{}" id="{}" form="{}" class="form-select form-select-sm" '
+                "required>{}</select>"
+                '<label class="visually-hidden" for="{}">{}</label>'
+                '<textarea name="{}" id="{}" form="{}" rows="1" '
+                'class="form-control form-control-sm mt-1" '
+                'placeholder="Justification, si la décision s\'écarte de la proposition">'
+                "{}</textarea>",
+                decision.id_for_label,
+                decision.label,
+                decision.html_name,
+                decision.id_for_label,
+                form_id,
+                options[current],
+                justification.id_for_label,
+                justification.label,
+                justification.html_name,
+                justification.id_for_label,
+                form_id,
+                "" if text is None else text,
+            )
+        return controls
 
     def choices(self):
         """bloc id -> (decision, justification), once valid."""

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef
 
-from candidates.models import Candidate
+from candidates.models import candidate_name
 
 from .models import Assessment, Grid
 
-NAME_FIELDS = ("birth_name", "usage_name", "first_names")
+NAME_FIELDS = ("usage_name", "birth_name", "first_names")  # candidate_name's order
 
 
 @dataclass(frozen=True)
@@ -82,4 +82,4 @@ def _stop(row):
     if row is None:
         return None
     pk, handed_in, name = row
-    return Stop(pk, Candidate(**dict(zip(NAME_FIELDS, name, strict=True))).full_name, handed_in)
+    return Stop(pk, candidate_name(*name), handed_in)

@@ -7,17 +7,22 @@ The rules of the certification, configurable per version (`Rules`):
   grid's missing value (None) is ignored. Without any value the criterion has no
   result yet (`mean` and `met` are None).
 - A criterion is met when its exact mean reaches the passing mark. The comparison
-  uses the unrounded mean (fractions), the displayed `mean` is rounded to 0.01.
+  uses the unrounded mean (exact arithmetic), the displayed `mean` is rounded to
+  0.01.
 - A competence is acquired when the percentage of its criteria that are met
   reaches the version's threshold, and only when every criterion has a result.
 - A bloc is proposed validated when it has competences and all are acquired.
 """
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal, DivisionByZero, Inexact, InvalidOperation
 from fractions import Fraction
 
 TWO_PLACES = Decimal("0.01")
+
+# Decimal arithmetic that refuses to round: an operation whose exact result
+# does not fit raises (Inexact) instead of giving a rounded one.
+_EXACT = Context(prec=60, traps=[Inexact, InvalidOperation, DivisionByZero])
 
 
 def criterion_mean(values):
@@ -107,13 +112,25 @@ def criterion_result(criterion_id, values, rules):
     used = tuple(_as_decimal(value, "Note") for value in values if value is not None)
     if not used:
         return CriterionResult(criterion_id=criterion_id, values=(), mean=None, met=None)
-    exact_mean = sum(Fraction(value) for value in used) / len(used)
     return CriterionResult(
         criterion_id=criterion_id,
         values=used,
         mean=criterion_mean(used),
-        met=exact_mean >= Fraction(rules.passing_mark),
+        met=_reaches(used, rules.passing_mark),
     )
+
+
+def _reaches(values, mark):
+    """Whether the exact mean of `values` reaches `mark`: sum >= mark × count,
+    in exact Decimal arithmetic (a score has few digits), in fractions when
+    that would round (Fraction is exact whatever the digits, and slower)."""
+    try:
+        total = values[0]
+        for value in values[1:]:
+            total = _EXACT.add(total, value)
+        return total >= _EXACT.multiply(mark, len(values))
+    except ArithmeticError:
+        return sum(Fraction(value) for value in values) / len(values) >= Fraction(mark)
 
 
 def competence_result(competence_id, criterion_results, rules):

@@ -6,8 +6,9 @@ capitalised blocs from PVs in force, and who re-sits what. Reads only.
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, FilteredRelation, OuterRef, Q, Value
 
+from blocks.frozen import remembered
 from blocks.models import Bloc, Competence, EvaluationModality
 from candidates.models import Enrolment, name_ordering
 
@@ -28,7 +29,7 @@ def version_rules(version):
     if version.is_numeric_scale:
         passing = version.numeric_pass_mark
     else:
-        passing = min(level.value for level in version.grading_levels.all() if level.passing)
+        passing = min(level.value for level in version.levels() if level.passing)
     return results.Rules(passing_mark=passing, competence_threshold=version.competence_threshold)
 
 
@@ -98,33 +99,56 @@ def bloc_structure(version, *, blocs=None):
     and criteria (prefetched), instead of loading them again."""
     structure = defaultdict(dict)
     if blocs is not None:
-        competences = (competence for bloc in blocs for competence in bloc.competences.all())
-    else:
-        competences = (
-            Competence.objects.filter(certification_version=version)
-            .prefetch_related("criteria")
-            .order_by("bloc__number", "order")
-        )
-    for competence in competences:
-        structure[competence.bloc_id][competence.pk] = [c.pk for c in competence.criteria.all()]
+        for competence in (c for bloc in blocs for c in bloc.competences.all()):
+            structure[competence.bloc_id][competence.pk] = [c.pk for c in competence.criteria.all()]
+        return structure
+    # Read once per process for a frozen version; each caller gets its own
+    # outer dictionary, the shared inner ones are only read.
+    structure.update(remembered(version, "bloc structure", lambda: _read_structure(version)))
     return structure
+
+
+def _read_structure(version):
+    """bloc_structure's reading: one narrow query, ids only (a competence
+    without criteria comes with None)."""
+    structure = defaultdict(dict)
+    for bloc_id, competence_id, criterion_id in (
+        Competence.objects.filter(certification_version=version)
+        .order_by("bloc__number", "order", "pk", "criteria__order", "criteria__pk")
+        .values_list("bloc_id", "pk", "criteria__pk")
+    ):
+        criteria = structure[bloc_id].setdefault(competence_id, [])
+        if criterion_id is not None:
+            criteria.append(criterion_id)
+    return dict(structure)
 
 
 def validated_blocs(enrolments, *, excluding=None):
     """enrolment id -> bloc ids validated in a signed deliberation in force
     (capitalisation: a validated bloc stays acquired)."""
+    by_candidate = _validated_by_candidate(enrolments, excluding=excluding)
+    return {enrolment.pk: by_candidate[enrolment.candidate_id] for enrolment in enrolments}
+
+
+def _validated_by_candidate(enrolments, *, excluding=None):
+    """candidate id -> bloc ids validated in a PV in force, for the candidates
+    of `enrolments` (a queryset), whatever their enrolment: validated_blocs."""
     in_force = Deliberation.objects.in_force()
     if excluding is not None:
         in_force = in_force.exclude(pk=excluding.pk).exclude(pk=excluding.rectifies_id)
-    decisions = BlocDecision.objects.filter(
-        deliberation__in=in_force,
-        decision=BlocDecision.Decision.VALIDATED,
-        enrolment__candidate__in=enrolments.values("candidate"),
-    ).values_list("enrolment__candidate_id", "bloc_id")
+    decisions = (
+        BlocDecision.objects.filter(
+            deliberation__in=in_force,
+            decision=BlocDecision.Decision.VALIDATED,
+            enrolment__candidate__in=enrolments.values("candidate"),
+        )
+        .values_list("enrolment__candidate_id", "bloc_id")
+        .order_by()
+    )
     by_candidate = defaultdict(set)
     for candidate_id, bloc_id in decisions:
         by_candidate[candidate_id].add(bloc_id)
-    return {enrolment.pk: by_candidate[enrolment.candidate_id] for enrolment in enrolments}
+    return by_candidate
 
 
 def earlier_deliberations(deliberation):
@@ -173,6 +197,11 @@ class CandidateRow:
         return [cell for cell in self.cells if cell.due]
 
 
+def is_due(taken, presented, capitalised):
+    """To be decided here: taken, presented, not acquired before."""
+    return taken and presented and not capitalised
+
+
 @dataclass
 class BlocCell:
     bloc: Bloc
@@ -184,8 +213,7 @@ class BlocCell:
 
     @property
     def due(self):
-        """To be decided here: taken, presented, not acquired before."""
-        return self.taken and self.presented and not self.capitalised
+        return is_due(self.taken, self.presented, self.capitalised)
 
     @property
     def state(self):
@@ -202,48 +230,133 @@ def deliberated_enrolments(deliberation):
     return (
         deliberation.cohort.enrolments.filter(status=Enrolment.Status.ENROLLED)
         .select_related("candidate")
-        .prefetch_related("optional_blocs")
         .order_by(*name_ordering("candidate__"), "pk")
     )
 
 
-def deliberation_table(deliberation, *, only=None, among=None):
+@dataclass
+class DeliberationScope:
+    """What a deliberation decides for whom, read without a score: the blocs
+    of the version, and per enrolment (ids) the blocs taken, presented and
+    capitalised, with the decisions recorded. The rows and their order come
+    from it; the proposals, which read the scores, are computed apart, for the
+    rows shown only."""
+
+    blocs: list  # of the version, by number
+    enrolments: list  # (enrolment id, candidate id), in the table's order
+    chosen: dict  # enrolment id -> optional bloc ids chosen
+    presented: dict  # enrolment id -> bloc ids sat in an attempt not yet deliberated
+    capitalised: dict  # candidate id -> bloc ids validated in a PV in force
+    added: set  # bloc ids the office added for every candidate
+    decided: dict  # (enrolment id, bloc id) -> decision code
+
+    def flags(self, enrolment_id, candidate_id, bloc_id, optional):
+        """(taken, presented, capitalised) of one bloc of one row."""
+        return (
+            not optional or bloc_id in self.chosen[enrolment_id],
+            # A decision already taken keeps its bloc in scope (a rectifying PV
+            # starts from the decisions of the PV it corrects).
+            bloc_id in self.presented[enrolment_id]
+            or bloc_id in self.added
+            or (enrolment_id, bloc_id) in self.decided,
+            bloc_id in self.capitalised[candidate_id],
+        )
+
+    def cell(self, enrolment_id, candidate_id, bloc, decision=None):
+        """The bloc's cell of one row, its proposal not computed yet."""
+        taken, presented, capitalised = self.flags(
+            enrolment_id, candidate_id, bloc.pk, bloc.optional
+        )
+        return BlocCell(
+            bloc=bloc,
+            taken=taken,
+            presented=presented,
+            capitalised=capitalised,
+            result=None,
+            decision=decision,
+        )
+
+    def due_decisions(self):
+        """enrolment id -> {bloc id due -> its decision code, or None}: see
+        due_decisions. Flags rather than cells: a row per candidate."""
+        blocs = [(bloc.pk, bloc.optional) for bloc in self.blocs]
+        return {
+            enrolment_id: {
+                bloc_id: self.decided.get((enrolment_id, bloc_id))
+                for bloc_id, optional in blocs
+                if is_due(*self.flags(enrolment_id, candidate_id, bloc_id, optional))
+            }
+            for enrolment_id, candidate_id in self.enrolments
+        }
+
+
+def deliberation_scope(deliberation, enrolments=None):
+    """The DeliberationScope of the deliberated `enrolments` (by default every
+    active enrolment of the cohort): a fixed number of narrow queries, no model
+    instance per candidate."""
+    if enrolments is None:
+        enrolments = deliberated_enrolments(deliberation)
+    # The rows in order with their optional blocs chosen: one row per bloc
+    # chosen (None without any), those of an enrolment next to each other.
+    candidates, chosen = {}, defaultdict(set)
+    for enrolment_id, candidate_id, bloc_id in enrolments.values_list(
+        "pk", "candidate_id", "optional_blocs"
+    ):
+        candidates[enrolment_id] = candidate_id
+        if bloc_id is not None:
+            chosen[enrolment_id].add(bloc_id)
+    decided = {
+        (enrolment_id, bloc_id): decision
+        for enrolment_id, bloc_id, decision in deliberation.decisions.filter(
+            enrolment__in=enrolments.values("pk")
+        )
+        .values_list("enrolment_id", "bloc_id", "decision")
+        .order_by()
+    }
+    return DeliberationScope(
+        blocs=list(deliberation.jury.certification_version.blocs.order_by("number")),
+        enrolments=list(candidates.items()),
+        chosen=chosen,
+        presented=presented_blocs(deliberation, enrolments),
+        capitalised=_validated_by_candidate(enrolments, excluding=deliberation),
+        added=set(
+            Deliberation.added_blocs.through.objects.filter(
+                deliberation_id=deliberation.pk
+            ).values_list("bloc_id", flat=True)
+        ),
+        decided=decided,
+    )
+
+
+def deliberation_table(deliberation, *, only=None, among=None, scope=None):
     """Every active candidate of the cohort (or only the enrolment `only`, or
     only those whose ids are in `among`: a page of the table), bloc by bloc:
-    proposal and decision."""
+    proposal and decision. `scope`: the deliberation's DeliberationScope when
+    the caller already read it (for the whole cohort or at least these rows)."""
     version = deliberation.jury.certification_version
-    blocs = list(version.blocs.order_by("number"))
     enrolments = deliberated_enrolments(deliberation)
     if only is not None:
         enrolments = enrolments.filter(pk=only.pk)
     if among is not None:
         enrolments = enrolments.filter(pk__in=list(among))
+    if scope is None:
+        scope = deliberation_scope(deliberation, enrolments)
     rules = version_rules(version)
     structure = bloc_structure(version)
     values = submitted_values(enrolments)
-    capitalised = validated_blocs(enrolments, excluding=deliberation)
-    presented = presented_blocs(deliberation, enrolments)
-    added = {bloc.pk for bloc in deliberation.added_blocs.all()}
     decisions = {
-        (d.enrolment_id, d.bloc_id): d for d in deliberation.decisions.select_related("decided_by")
+        (d.enrolment_id, d.bloc_id): d
+        for d in deliberation.decisions.filter(enrolment__in=enrolments.values("pk")).order_by()
     }
     rows = []
     for enrolment in enrolments:
-        chosen = {bloc.pk for bloc in enrolment.optional_blocs.all()}
         cells = []
-        for bloc in blocs:
-            decision = decisions.get((enrolment.pk, bloc.pk))
-            cell = BlocCell(
-                bloc=bloc,
-                taken=not bloc.optional or bloc.pk in chosen,
-                # A decision already taken keeps its bloc in scope (a rectifying PV
-                # starts from the decisions of the PV it corrects).
-                presented=bloc.pk in presented[enrolment.pk]
-                or bloc.pk in added
-                or decision is not None,
-                capitalised=bloc.pk in capitalised[enrolment.pk],
-                result=None,
-                decision=decision,
+        for bloc in scope.blocs:
+            cell = scope.cell(
+                enrolment.pk,
+                enrolment.candidate_id,
+                bloc,
+                decision=decisions.get((enrolment.pk, bloc.pk)),
             )
             if cell.due:
                 cell.result = results.bloc_result(
@@ -269,33 +382,7 @@ def due_decisions(deliberation):
     score: enough to list the rows missing a decision and count the totals
     while the page computes the proposals of its own rows only. Due exactly as
     `BlocCell.due` in deliberation_table."""
-    version = deliberation.jury.certification_version
-    blocs = list(version.blocs.order_by("number"))
-    enrolments = deliberated_enrolments(deliberation)
-    capitalised = validated_blocs(enrolments, excluding=deliberation)
-    presented = presented_blocs(deliberation, enrolments)
-    added = {bloc.pk for bloc in deliberation.added_blocs.all()}
-    decisions = {
-        (enrolment_id, bloc_id): decision
-        for enrolment_id, bloc_id, decision in deliberation.decisions.values_list(
-            "enrolment_id", "bloc_id", "decision"
-        ).order_by()
-    }
-    due = {}
-    for enrolment in enrolments:
-        chosen = {bloc.pk for bloc in enrolment.optional_blocs.all()}
-        due[enrolment.pk] = {
-            bloc.pk: decisions.get((enrolment.pk, bloc.pk))
-            for bloc in blocs
-            if (not bloc.optional or bloc.pk in chosen)
-            and (
-                bloc.pk in presented[enrolment.pk]
-                or bloc.pk in added
-                or (enrolment.pk, bloc.pk) in decisions
-            )
-            and bloc.pk not in capitalised[enrolment.pk]
-        }
-    return due
+    return deliberation_scope(deliberation).due_decisions()
 
 
 def due_totals(blocs, due):
@@ -326,23 +413,8 @@ def frozen_table(deliberation, table):
     signed_at = {s.member_id: s.signed_at for s in deliberation.signatures.all()}
     members = deliberation.jury.members.select_related("user").order_by(*JuryMember.SEATING_ORDER)
     return {
-        "blocs": [
-            {"id": b.pk, "number": b.number, "title": b.title, "optional": b.optional}
-            for b in blocs
-        ],
-        "rows": [
-            {
-                "enrolment": row.enrolment.pk,
-                "candidate": row.enrolment.candidate.full_name,
-                "birth_date": (
-                    row.enrolment.candidate.birth_date.isoformat()
-                    if row.enrolment.candidate.birth_date
-                    else ""
-                ),
-                "cells": [_frozen_cell(cell) for cell in row.cells],
-            }
-            for row in table
-        ],
+        "blocs": frozen_blocs(blocs),
+        "rows": frozen_rows(table),
         "members": [
             {
                 "id": member.pk,
@@ -355,6 +427,30 @@ def frozen_table(deliberation, table):
             for member in members
         ],
     }
+
+
+def frozen_blocs(blocs):
+    """The blocs of frozen_table."""
+    return [
+        {"id": b.pk, "number": b.number, "title": b.title, "optional": b.optional} for b in blocs
+    ]
+
+
+def frozen_rows(table):
+    """The rows of frozen_table, from deliberation_table's rows."""
+    return [
+        {
+            "enrolment": row.enrolment.pk,
+            "candidate": row.enrolment.candidate.full_name,
+            "birth_date": (
+                row.enrolment.candidate.birth_date.isoformat()
+                if row.enrolment.candidate.birth_date
+                else ""
+            ),
+            "cells": [_frozen_cell(cell) for cell in row.cells],
+        }
+        for row in table
+    ]
 
 
 def _frozen_cell(cell):
@@ -439,79 +535,90 @@ def missing_decision_counts(deliberations):
     in an attempt no earlier signed PV decided on, or added by the office), and
     not capitalised (validated in a PV in force other than this one and the PV it
     rectifies); it is missing when no decision is recorded."""
-    rows = list(
-        deliberations.values_list(
-            "pk", "cohort_id", "rectifies_id", "jury__certification_version_id"
-        )
-    )
+    # The deliberations, with the blocs the office added: a row per bloc added.
+    rows, added = {}, defaultdict(set)
+    for pk, cohort_id, rectifies_id, version_id, bloc_id in deliberations.values_list(
+        "pk", "cohort_id", "rectifies_id", "jury__certification_version_id", "added_blocs"
+    ):
+        rows[pk] = (cohort_id, rectifies_id, version_id)
+        if bloc_id is not None:
+            added[pk].add(bloc_id)
     if not rows:
         return {}
-    cohort_ids = {cohort_id for _, cohort_id, _, _ in rows}
+    cohort_ids = {cohort_id for cohort_id, _, _ in rows.values()}
     # Subqueries rather than lists of ids: hundreds of parameters cost more
     # to send than the database takes to select them again.
     enrolled = Enrolment.objects.filter(cohort_id__in=cohort_ids, status=Enrolment.Status.ENROLLED)
-    enrolments = list(enrolled.values_list("pk", "cohort_id", "candidate_id"))
-    by_cohort = defaultdict(list)
-    for pk, cohort_id, candidate_id in enrolments:
-        by_cohort[cohort_id].append((pk, candidate_id))
-    chosen = defaultdict(set)
-    for enrolment_id, bloc_id in Enrolment.optional_blocs.through.objects.filter(
-        enrolment__in=enrolled
-    ).values_list("enrolment_id", "bloc_id"):
-        chosen[enrolment_id].add(bloc_id)
+    # The enrolments with their optional blocs chosen: a row per bloc chosen.
+    by_cohort, chosen = defaultdict(dict), defaultdict(set)
+    for pk, cohort_id, candidate_id, bloc_id in enrolled.values_list(
+        "pk", "cohort_id", "candidate_id", "optional_blocs"
+    ).order_by():
+        by_cohort[cohort_id][pk] = candidate_id
+        if bloc_id is not None:
+            chosen[pk].add(bloc_id)
     blocs = defaultdict(list)
     for pk, version_id, optional in Bloc.objects.filter(
-        certification_version_id__in={version_id for _, _, _, version_id in rows}
+        certification_version_id__in={version_id for _, _, version_id in rows.values()}
     ).values_list("pk", "certification_version_id", "optional"):
         blocs[version_id].append((pk, optional))
-    # Presented: the attempts that took place, each with the signed PVs covering it.
-    attempts = defaultdict(list)  # enrolment id -> [(assessment id, bloc id)]
-    taken_place = Assessment.objects.filter(
-        enrolment__in=enrolled,
-        present=True,
-        session__status__in=[ExamSession.Status.OPEN, ExamSession.Status.CLOSED],
-    )
-    for pk, enrolment_id, bloc_id in taken_place.values_list(
-        "pk", "enrolment_id", "session__modality__bloc_id"
-    ):
-        attempts[enrolment_id].append((pk, bloc_id))
+    # Presented: the attempts that took place, each with the signed PVs
+    # covering it (a row per PV).
+    attempts = defaultdict(dict)  # enrolment id -> {assessment id: bloc id}
     covered_by = defaultdict(set)
-    for assessment_id, deliberation_id in Deliberation.covered_assessments.through.objects.filter(
-        assessment__in=taken_place, deliberation__status=Deliberation.Status.SIGNED
-    ).values_list("assessment_id", "deliberation_id"):
-        covered_by[assessment_id].add(deliberation_id)
+    for pk, enrolment_id, bloc_id, deliberation_id in (
+        Assessment.objects.filter(
+            enrolment__in=enrolled,
+            present=True,
+            session__status__in=[ExamSession.Status.OPEN, ExamSession.Status.CLOSED],
+        )
+        .annotate(
+            signed=FilteredRelation(
+                "deliberations", condition=Q(deliberations__status=Deliberation.Status.SIGNED)
+            )
+        )
+        .values_list("pk", "enrolment_id", "session__modality__bloc_id", "signed__id")
+        .order_by()
+    ):
+        attempts[enrolment_id][pk] = bloc_id
+        if deliberation_id is not None:
+            covered_by[pk].add(deliberation_id)
     rectified = dict(
         Deliberation.objects.filter(rectifies__isnull=False).values_list("pk", "rectifies_id")
     )
-    added = defaultdict(set)
-    for deliberation_id, bloc_id in Deliberation.added_blocs.through.objects.filter(
-        deliberation_id__in=[pk for pk, _, _, _ in rows]
-    ).values_list("deliberation_id", "bloc_id"):
-        added[deliberation_id].add(bloc_id)
-    # Capitalised: validated in a PV in force, for the candidate whatever the enrolment.
+    # In one query: the blocs validated in a PV in force, for the candidate
+    # whatever the enrolment (capitalised), and the decisions of these deliberations.
     validated = defaultdict(list)  # candidate id -> [(bloc id, deliberation id)]
-    for candidate_id, bloc_id, deliberation_id in BlocDecision.objects.filter(
+    decided = set()
+    columns = ("kind", "enrolment__candidate_id", "enrolment_id", "bloc_id", "deliberation_id")
+    capitalising = BlocDecision.objects.filter(
         deliberation__in=Deliberation.objects.in_force(),
         decision=BlocDecision.Decision.VALIDATED,
         enrolment__candidate__in=enrolled.values("candidate"),
-    ).values_list("enrolment__candidate_id", "bloc_id", "deliberation_id"):
-        validated[candidate_id].append((bloc_id, deliberation_id))
-    decided = set(
-        BlocDecision.objects.filter(deliberation_id__in=[pk for pk, _, _, _ in rows]).values_list(
-            "deliberation_id", "enrolment_id", "bloc_id"
-        )
+    ).annotate(kind=Value(CAPITALISING))
+    recorded = BlocDecision.objects.filter(deliberation_id__in=list(rows)).annotate(
+        kind=Value(RECORDED)
     )
+    for kind, candidate_id, enrolment_id, bloc_id, deliberation_id in (
+        capitalising.values_list(*columns)
+        .order_by()
+        .union(recorded.values_list(*columns).order_by(), all=True)
+    ):
+        if kind == CAPITALISING:
+            validated[candidate_id].append((bloc_id, deliberation_id))
+        else:
+            decided.add((deliberation_id, enrolment_id, bloc_id))
     counts = {}
-    for pk, cohort_id, rectifies_id, version_id in rows:
+    for pk, (cohort_id, rectifies_id, version_id) in rows.items():
         chain, current = {pk}, pk
         while rectified.get(current):
             current = rectified[current]
             chain.add(current)
         count = 0
-        for enrolment_id, candidate_id in by_cohort[cohort_id]:
+        for enrolment_id, candidate_id in by_cohort[cohort_id].items():
             presented = added[pk] | {
                 bloc_id
-                for assessment_id, bloc_id in attempts[enrolment_id]
+                for assessment_id, bloc_id in attempts[enrolment_id].items()
                 if not covered_by[assessment_id] - chain
             }
             capitalised = {
@@ -520,12 +627,15 @@ def missing_decision_counts(deliberations):
                 if deliberation_id not in (pk, rectifies_id)
             }
             for bloc_id, optional in blocs[version_id]:
+                taken = not optional or bloc_id in chosen[enrolment_id]
                 if (
-                    (not optional or bloc_id in chosen[enrolment_id])
-                    and bloc_id in presented
-                    and bloc_id not in capitalised
+                    is_due(taken, bloc_id in presented, bloc_id in capitalised)
                     and (pk, enrolment_id, bloc_id) not in decided
                 ):
                     count += 1
         counts[pk] = count
     return counts
+
+
+# The two kinds of decision read together by missing_decision_counts.
+CAPITALISING, RECORDED = 1, 2

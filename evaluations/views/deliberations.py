@@ -87,7 +87,8 @@ def table_page(deliberation, filters, number):
             raise Http404("Ce candidat n'est pas délibéré ici.")
         page = Paginator(listed, ROWS_PER_PAGE).get_page(number)
         return {**whole, "rows": list(page)}, standings.bloc_totals(whole), page
-    due = standings.due_decisions(deliberation)
+    scope = standings.deliberation_scope(deliberation)
+    due = scope.due_decisions()
     listed = [
         enrolment_id
         for enrolment_id, decisions in due.items()
@@ -97,10 +98,52 @@ def table_page(deliberation, filters, number):
     if candidate is not None and not listed:
         raise Http404("Ce candidat n'est pas délibéré ici.")
     page = Paginator(listed, ROWS_PER_PAGE).get_page(number)
-    table = standings.frozen_table(
-        deliberation, standings.deliberation_table(deliberation, among=page.object_list)
-    )
+    # The frozen table's blocs and rows (the page shows no members: they are
+    # not read).
+    table = {
+        "blocs": standings.frozen_blocs(scope.blocs),
+        "rows": standings.frozen_rows(
+            standings.deliberation_table(deliberation, among=page.object_list, scope=scope)
+        ),
+    }
     return table, standings.due_totals(table["blocs"], due), page
+
+
+def page_rows(deliberation, table, *, can_decide, compositions, mine):
+    """The page's rows as the row template writes them: each cell to decide
+    with its drill-down link and, where the user decides for the candidate,
+    the controls of its decision (read once per row)."""
+    rows, options = [], {}
+    for row in table["rows"]:
+        enrolment_id = row["enrolment"]
+        form = RowDecisionForm(row=row) if can_decide and enrolment_id not in mine else None
+        controls = form.cell_controls(options) if form is not None else {}
+        recused, unlawful = compositions.get(enrolment_id, ([], []))
+        cells = [
+            {
+                **cell,
+                "url": reverse(
+                    "evaluations:deliberation_candidate",
+                    args=[deliberation.pk, enrolment_id, cell["bloc"]],
+                ),
+                "control": controls.get(cell["bloc"]),
+            }
+            if cell["state"] == "due"
+            else cell
+            for cell in row["cells"]
+        ]
+        rows.append(
+            {
+                **row,
+                "cells": cells,
+                "form": form,
+                "has_controls": bool(controls),
+                "recused": recused,
+                "unlawful": unlawful,
+                "i_stand_aside": enrolment_id in mine,
+            }
+        )
+    return rows
 
 
 @role_required(ADMIN, JURY_MEMBER)
@@ -112,13 +155,17 @@ def deliberation_detail(request, pk):
     signatures = list(deliberation.signatures.select_related("member__user"))
     signed_by = {signature.member_id for signature in signatures}
     rectifications = list(deliberation.rectifications.all())
+    # Whether it is in force and its promotion busy: read for a signed PV only
+    # (an open one is refused first, it is not signed).
+    signed = deliberation.is_signed
     rectification = policies.rectification_refusal(
         request.user,
         deliberation,
         president=policies.president_of(members),
-        in_force=Deliberation.objects.in_force().filter(pk=deliberation.pk).exists(),
+        in_force=signed and Deliberation.objects.in_force().filter(pk=deliberation.pk).exists(),
         correction_open=any(c.status == Deliberation.Status.OPEN for c in rectifications),
-        cohort_busy=Deliberation.objects.filter(
+        cohort_busy=signed
+        and Deliberation.objects.filter(
             cohort_id=deliberation.cohort_id, status=Deliberation.Status.OPEN
         ).exists(),
     )
@@ -137,18 +184,9 @@ def deliberation_detail(request, pk):
     )
     compositions = juries.candidate_compositions(members, recusals)
     mine = {r.enrolment_id for r in recusals if seat is not None and r.member_id == seat.pk}
-    rows = [
-        {
-            **row,
-            "form": (
-                RowDecisionForm(row=row) if can_decide and row["enrolment"] not in mine else None
-            ),
-            "recused": compositions.get(row["enrolment"], ([], []))[0],
-            "unlawful": compositions.get(row["enrolment"], ([], []))[1],
-            "i_stand_aside": row["enrolment"] in mine,
-        }
-        for row in table["rows"]
-    ]
+    rows = page_rows(
+        deliberation, table, can_decide=can_decide, compositions=compositions, mine=mine
+    )
     return render(
         request,
         "evaluations/deliberation.html",
