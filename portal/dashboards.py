@@ -5,13 +5,13 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, Func, IntegerField, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
 from blocks.models import Competence
-from candidates.models import Cohort, Enrolment
+from candidates.models import Cohort, Enrolment, candidate_name
 from certification import cpf
 from certification.models import Certificate, PrintJob
 from certification.printing import due_count
@@ -38,20 +38,26 @@ from evaluations.standings import (
 # --- The trainer ----------------------------------------------------------------
 
 
-def session_progress(sessions):
-    """Sessions with how far their grading is: grids handed in out of those
-    expected (present candidates times assessors).
+def _count_of(queryset):
+    """How many rows of `queryset` (filtered on OuterRef("pk")), as a
+    correlated subquery: counting through joins instead would multiply the
+    rows (assessments x grids x assessors) before counting them distinct."""
+    counted = queryset.order_by().annotate(count=Func("pk", function="COUNT")).values("count")
+    return Subquery(counted, output_field=IntegerField())
 
-    Counted over sessions chosen by id: a queryset filtered on its assessors
-    (`for_assessor`) would count only the assessor it was filtered on."""
-    sessions = ExamSession.objects.filter(pk__in=sessions.values("pk"))
-    sessions = sessions.select_related("modality__bloc", "cohort").annotate(
-        present_count=Count("assessments", filter=Q(assessments__present=True), distinct=True),
-        assessor_count=Count("assessors", distinct=True),
-        submitted_count=Count(
-            "assessments__grids",
-            filter=Q(assessments__grids__status=Grid.Status.SUBMITTED),
-            distinct=True,
+
+def session_progress(sessions):
+    """Sessions (a queryset of one row per session, in its own order) with how
+    far their grading is: grids handed in out of those expected (present
+    candidates times assessors). Each count is its own subquery, so a queryset
+    filtered on its assessors (`for_assessor`) still counts them all."""
+    sessions = sessions.select_related("modality", "cohort").annotate(
+        present_count=_count_of(Assessment.objects.filter(session=OuterRef("pk"), present=True)),
+        assessor_count=_count_of(
+            ExamSession.assessors.through.objects.filter(examsession=OuterRef("pk"))
+        ),
+        submitted_count=_count_of(
+            Grid.objects.filter(assessment__session=OuterRef("pk"), status=Grid.Status.SUBMITTED)
         ),
     )
     sessions = list(sessions)
@@ -65,68 +71,95 @@ def session_progress(sessions):
 
 @dataclass
 class HeatmapRow:
-    enrolment: Enrolment
-    cells: list  # (competence, state, assessment id or None)
+    """A candidate's line of the competence map. The states are kept as one
+    list per row rather than a tuple per cell: at 300 candidates, 11,000 tuples
+    kept alive cost more in garbage collection than computing them."""
+
+    enrolment_id: int
+    name: str
+    competences: list  # the map's columns, shared by every row
+    states: list  # per competence, in order: "acquired", "not_acquired" or "none"
+    links: dict  # competence id -> the viewer's assessment of it, to link the cell
+    acquired: int
 
     @property
-    def acquired(self):
-        return sum(state == "acquired" for _, state, _ in self.cells)
+    def cells(self):
+        """(competence, state, assessment id or None), competence by competence."""
+        return [
+            (competence, state, self.links.get(competence.pk))
+            for competence, state in zip(self.competences, self.states, strict=True)
+        ]
 
 
 def cohort_heatmap(cohort, *, viewer):
     """Candidates x competences: acquired, not acquired, or not yet assessed,
     from the grids handed in (the staff's working view, not the published one).
     A trainer does not see the orals before the PV that decides on them is
-    published: the jury's marks are its own until then."""
+    published: the jury's marks are its own until then.
+
+    At 300 candidates the map has over 11,000 cells: everything is read as plain
+    rows (no model instance per candidate or criterion) and each candidate's
+    criteria are walked once, only those that have values."""
     version = cohort.certification_version
     rules = version_rules(version)
-    structure = bloc_structure(version)
-    enrolments = list(
-        cohort.enrolments.filter(status=Enrolment.Status.ENROLLED).select_related("candidate")
-    )
-    values = submitted_values(
-        cohort.enrolments.filter(status=Enrolment.Status.ENROLLED),
-        for_trainers=not roles.is_admin(viewer),
-    )
     competences = list(
         Competence.objects.filter(certification_version=version).order_by("bloc__number", "order")
     )
+    structure = bloc_structure(version)
+    competence_of = {
+        criterion_id: competence_id
+        for by_competence in structure.values()
+        for competence_id, criteria in by_competence.items()
+        for criterion_id in criteria
+    }
+    criteria_count = {
+        competence_id: len(criteria)
+        for by_competence in structure.values()
+        for competence_id, criteria in by_competence.items()
+    }
+    enrolled = cohort.enrolments.filter(status=Enrolment.Status.ENROLLED)
+    values = submitted_values(enrolled, for_trainers=not roles.is_admin(viewer))
     # The viewer's grid for each (enrolment, competence), to link the cell to it.
-    links = {}
+    links = defaultdict(dict)
     for enrolment_id, competence_id, assessment_id in Assessment.objects.filter(
-        enrolment__in=enrolments, session__assessors=viewer
+        enrolment__in=enrolled, session__assessors=viewer
     ).values_list("enrolment_id", "session__modality__competences", "pk"):
-        links[(enrolment_id, competence_id)] = assessment_id
+        links[enrolment_id][competence_id] = assessment_id
     # The rules of results.competence_result, on the criteria that have values:
     # a criterion is met when its exact mean reaches the passing mark, that is
     # when the sum of its values reaches the mark times their number (Decimal
-    # arithmetic, exact on either scale). Blocs nobody sat are left unassessed.
+    # arithmetic, exact on either scale); a competence none of whose criteria
+    # has a value is not yet assessed.
     passing, threshold = rules.passing_mark, rules.competence_threshold
-    valued = {criterion for by_criterion in values.values() for criterion in by_criterion}
-    sat = {
-        bloc_id
-        for bloc_id, by_competence in structure.items()
-        if any(c in valued for criteria in by_competence.values() for c in criteria)
-    }
+    column_of = {competence.pk: index for index, competence in enumerate(competences)}
     rows = []
-    for enrolment in enrolments:
-        own = values.get(enrolment.pk) or {}
-        cells = []
-        for competence in competences:
-            state = "none"
-            if own and competence.bloc_id in sat:
-                criteria = structure[competence.bloc_id][competence.pk]
-                assessed = met = 0
-                for criterion in criteria:
-                    used = [value for value in own.get(criterion, ()) if value is not None]
-                    if used:
-                        assessed += 1
-                        met += sum(used) >= passing * len(used)
-                if assessed:
-                    acquired = assessed == len(criteria) and met * 100 >= threshold * len(criteria)
-                    state = "acquired" if acquired else "not_acquired"
-            cells.append((competence, state, links.get((enrolment.pk, competence.pk))))
-        rows.append(HeatmapRow(enrolment=enrolment, cells=cells))
+    for enrolment_id, usage_name, birth_name, first_names in enrolled.values_list(
+        "pk", "candidate__usage_name", "candidate__birth_name", "candidate__first_names"
+    ):
+        assessed, met = {}, {}  # competence id -> how many of its criteria
+        for criterion_id, criterion_values in values.get(enrolment_id, {}).items():
+            used = [value for value in criterion_values if value is not None]
+            competence_id = competence_of.get(criterion_id)
+            if used and competence_id is not None:
+                assessed[competence_id] = assessed.get(competence_id, 0) + 1
+                met[competence_id] = met.get(competence_id, 0) + (sum(used) >= passing * len(used))
+        # Most cells are not yet assessed: only the competences with values are computed.
+        states = ["none"] * len(competences)
+        for competence_id, count in assessed.items():
+            criteria = criteria_count[competence_id]
+            acquired = count == criteria and met[competence_id] * 100 >= threshold * criteria
+            states[column_of[competence_id]] = "acquired" if acquired else "not_acquired"
+        name = candidate_name(usage_name, birth_name, first_names)
+        rows.append(
+            HeatmapRow(
+                enrolment_id,
+                name,
+                competences,
+                states,
+                links.get(enrolment_id, {}),
+                acquired=states.count("acquired"),
+            )
+        )
     return competences, rows
 
 
@@ -138,22 +171,28 @@ def jury_dashboard(user):
     sessions = session_progress(
         ExamSession.objects.for_assessor(user).filter(status=ExamSession.Status.OPEN)
     )
-    open_deliberations = Deliberation.objects.filter(
-        jury__members__user=user, status=Deliberation.Status.OPEN
-    )
-    missing = missing_decision_counts(open_deliberations)
     signed_by_user = MinutesSignature.objects.filter(deliberation=OuterRef("pk"), member__user=user)
-    deliberations = [
-        (deliberation, missing[deliberation.pk], deliberation.signed_by_user)
-        for deliberation in open_deliberations.select_related(
-            "jury__certification_version", "cohort"
-        ).annotate(signed_by_user=Exists(signed_by_user))
-    ]
+    open_deliberations = list(
+        Deliberation.objects.filter(jury__members__user=user, status=Deliberation.Status.OPEN)
+        .select_related("jury", "cohort")
+        .annotate(signed_by_user=Exists(signed_by_user))
+    )
+    # Most of the year a member has no deliberation open: nothing to count then.
+    missing = (
+        missing_decision_counts(
+            Deliberation.objects.filter(pk__in=[each.pk for each in open_deliberations])
+        )
+        if open_deliberations
+        else {}
+    )
     return {
         "seats": seats,
         "to_declare": [seat for seat in seats if not seat.has_declared],
         "sessions": sessions,
-        "deliberations": deliberations,
+        "deliberations": [
+            (deliberation, missing[deliberation.pk], deliberation.signed_by_user)
+            for deliberation in open_deliberations
+        ],
     }
 
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 from django.utils import timezone
 
-from blocks.models import GradingLevel
+from blocks.models import Competence, Criterion, GradingLevel
+from candidates.models import Enrolment
 from certification.models import Certificate
 from core.dates import french_date
 from evaluations import results
@@ -51,11 +52,10 @@ STATE_LABELS = {
 }
 
 
-def published_decisions(candidate):
-    """bloc id -> the candidate's latest decision in a published PV in force
-    (Deliberation.objects.effective()): a rectifying PV counts from its own
-    publication, the PV it corrects until then."""
-    decisions = (
+def effective_decisions(candidate):
+    """The candidate's decisions in the published PVs in force
+    (Deliberation.objects.effective()), in the order they were signed."""
+    return list(
         BlocDecision.objects.filter(
             enrolment__candidate=candidate,
             deliberation__in=Deliberation.objects.effective(),
@@ -63,7 +63,26 @@ def published_decisions(candidate):
         .select_related("deliberation__jury", "bloc")
         .order_by("deliberation__signed_at")
     )
+
+
+def latest_by_bloc(decisions):
+    """bloc id -> the latest of `decisions` (effective_decisions) on it: a
+    rectifying PV counts from its own publication, the PV it corrects until then."""
     return {decision.bloc_id: decision for decision in decisions}
+
+
+def published_decisions(candidate):
+    """bloc id -> the candidate's latest decision in a published PV in force."""
+    return latest_by_bloc(effective_decisions(candidate))
+
+
+def decision_letters(decisions):
+    """The PVs of `decisions` (effective_decisions), latest published first: the
+    candidate has one decision letter of each."""
+    deliberations = {decision.deliberation_id: decision.deliberation for decision in decisions}
+    return sorted(
+        deliberations.values(), key=lambda deliberation: deliberation.published_at, reverse=True
+    )
 
 
 def published_scores(candidate, decisions):
@@ -99,34 +118,49 @@ def published_scores(candidate, decisions):
     ]
 
 
-def candidate_progress(enrolment):
+def candidate_progress(enrolment, *, decisions=None, sat=None, chosen=None):
+    """The enrolment's blocs, each with its state and, once a published PV
+    decided on it, its results. `decisions` (published_decisions of the
+    candidate), `sat` (ids of the blocs the enrolment has an assessment in) and
+    `chosen` (ids of its optional blocs chosen) when the caller has already read
+    them for all its enrolments."""
     version = enrolment.cohort.certification_version
     rules = version_rules(version)
-    blocs = list(version.blocs.order_by("number").prefetch_related("competences__criteria"))
-    structure = bloc_structure(version, blocs=blocs)
-    decisions = published_decisions(enrolment.candidate)
+    blocs = list(version.blocs.order_by("number"))
+    structure = bloc_structure(version)
+    if decisions is None:
+        decisions = published_decisions(enrolment.candidate)
     # Only what a published deliberation decided: nothing before publication.
     acquired = {bloc_id for bloc_id, decision in decisions.items() if decision.is_validated}
-    chosen = {bloc.pk for bloc in enrolment.optional_blocs.all()}
-    scores = published_scores(enrolment.candidate, decisions)
-    values = defaultdict(list)
-    comments = defaultdict(list)
-    for score in scores:
-        if score.value is not None:
-            values[score.criterion_id].append(score.value)
-        if score.comment:
-            comments[score.criterion_id].append(score)
-    # Where the assessors agreed on a value after disagreeing, that value was
-    # the jury's, as in the proposal (standings.submitted_values).
-    for criterion_id, value in AgreedScore.objects.filter(
-        assessment__in={score.grid.assessment_id for score in scores}
-    ).values_list("criterion_id", "value"):
-        values[criterion_id] = [value]
-    sat = set(
-        Assessment.objects.filter(enrolment=enrolment).values_list(
-            "session__modality__bloc_id", flat=True
+    if chosen is None:
+        chosen = {bloc.pk for bloc in enrolment.optional_blocs.all()}
+    values, comments = defaultdict(list), defaultdict(list)
+    if decisions:
+        scores = published_scores(enrolment.candidate, decisions)
+        for score in scores:
+            if score.value is not None:
+                values[score.criterion_id].append(score.value)
+            if score.comment:
+                comments[score.criterion_id].append(score)
+        # Where the assessors agreed on a value after disagreeing, that value was
+        # the jury's, as in the proposal (standings.submitted_values).
+        for criterion_id, value in AgreedScore.objects.filter(
+            assessment__in={score.grid.assessment_id for score in scores}
+        ).values_list("criterion_id", "value"):
+            values[criterion_id] = [value]
+    if sat is None:
+        sat = set(
+            Assessment.objects.filter(enrolment=enrolment).values_list(
+                "session__modality__bloc_id", flat=True
+            )
         )
-    )
+    # The competences and criteria themselves are shown only in the published
+    # results: read for the blocs decided on, and only when there are some.
+    decided = [bloc.pk for bloc in blocs if bloc.pk in decisions]
+    competences = criteria = {}
+    if decided:
+        competences = Competence.objects.filter(bloc_id__in=decided).in_bulk()
+        criteria = Criterion.objects.filter(competence__bloc_id__in=decided).in_bulk()
     progress = []
     for bloc in blocs:
         total = len(structure[bloc.pk])
@@ -147,8 +181,6 @@ def candidate_progress(enrolment):
             outcome = results.bloc_result(bloc.pk, structure[bloc.pk], values, rules)
             if bloc.pk not in acquired:
                 entry.acquired = outcome.acquired_count
-            competences = {c.pk: c for c in bloc.competences.all()}
-            criteria = {c.pk: c for comp in competences.values() for c in comp.criteria.all()}
             entry.published = [
                 (
                     competences[result.competence_id],
@@ -169,16 +201,55 @@ def own_certificates(candidate):
     return Certificate.objects.public().filter(candidate=candidate)
 
 
+UPCOMING = [ExamSession.Status.PLANNED, ExamSession.Status.OPEN]
+
+
 def upcoming_sessions(enrolment):
     return (
         ExamSession.objects.filter(
             assessments__enrolment=enrolment,
             date__gte=timezone.localdate(),
-            status__in=[ExamSession.Status.PLANNED, ExamSession.Status.OPEN],
+            status__in=UPCOMING,
         )
         .select_related("modality__bloc")
         .order_by("date")
     )
+
+
+def home_journeys(candidate, enrolments):
+    """The candidate's home: for each enrolment, (enrolment, candidate_progress,
+    upcoming sessions as upcoming_sessions gives them), then the PVs of their
+    decision letters. The decisions (the letters with them), the optional blocs
+    chosen and the sessions are read once for all the enrolments."""
+    decisions = effective_decisions(candidate)
+    latest = latest_by_bloc(decisions)
+    chosen = defaultdict(set)
+    for enrolment_id, bloc_id in Enrolment.optional_blocs.through.objects.filter(
+        enrolment__in=enrolments
+    ).values_list("enrolment_id", "bloc_id"):
+        chosen[enrolment_id].add(bloc_id)
+    sat, upcoming = defaultdict(set), defaultdict(dict)
+    today = timezone.localdate()
+    for assessment in (
+        Assessment.objects.filter(enrolment__in=enrolments)
+        .select_related("session__modality__bloc")
+        .order_by("session__date", "session_id")
+    ):
+        session = assessment.session
+        sat[assessment.enrolment_id].add(session.modality.bloc_id)
+        if session.date >= today and session.status in UPCOMING:
+            upcoming[assessment.enrolment_id][session.pk] = session
+    journeys = [
+        (
+            enrolment,
+            candidate_progress(
+                enrolment, decisions=latest, sat=sat[enrolment.pk], chosen=chosen[enrolment.pk]
+            ),
+            list(upcoming[enrolment.pk].values()),
+        )
+        for enrolment in enrolments
+    ]
+    return journeys, decision_letters(decisions)
 
 
 def _personal_records(candidate):

@@ -49,7 +49,7 @@ def trainer_dashboard(request):
         enrolled=Count("enrolments", filter=Q(enrolments__status=Enrolment.Status.ENROLLED))
     )
     sessions = dashboards.session_progress(
-        ExamSession.objects.for_assessor(request.user).order_by("-date")
+        ExamSession.objects.for_assessor(request.user).order_by("-date", "pk")
     )
     return render(
         request,
@@ -82,27 +82,25 @@ def own_candidate(user):
 
 @role_required(CANDIDATE)
 def candidate_home(request):
-    candidate = own_candidate(request.user)
-    enrolments = (
-        candidate.enrolments.filter(status=Enrolment.Status.ENROLLED)
-        .select_related("cohort__certification_version")
-        .prefetch_related("optional_blocs")
+    enrolments = sorted(
+        Enrolment.objects.filter(candidate__user=request.user, status=Enrolment.Status.ENROLLED)
+        .select_related("candidate", "cohort__certification_version")
+        .order_by(),
+        # The cohorts' order (Cohort.Meta.ordering), sorted here rather than in
+        # SQL: a candidate has one enrolment or two, and the ORDER BY costs more.
+        key=lambda enrolment: (-enrolment.cohort.start_date.toordinal(), enrolment.cohort.name),
     )
+    # The candidate comes with their enrolments; read on its own only without any.
+    candidate = enrolments[0].candidate if enrolments else own_candidate(request.user)
+    enrolment_journeys, letters = journeys.home_journeys(candidate, enrolments)
     return render(
         request,
         "portal/candidate_home.html",
         {
             "candidate": candidate,
-            "journeys": [
-                (
-                    enrolment,
-                    journeys.candidate_progress(enrolment),
-                    journeys.upcoming_sessions(enrolment),
-                )
-                for enrolment in enrolments
-            ],
+            "journeys": enrolment_journeys,
             "certificates": journeys.own_certificates(candidate).order_by("-year", "-sequence"),
-            "letters": decided_for(candidate).select_related("jury").order_by("-published_at"),
+            "letters": letters,
         },
     )
 

@@ -390,6 +390,31 @@ def test_the_jury_dashboard_counts_every_assessor_of_an_oral(
     assert "0 grille(s) remise(s) pour 1 candidat(s) et 2 évaluateur(s)" in page
 
 
+def test_the_trainer_dashboard_counts_grids_over_present_candidates_and_assessors(
+    login, cohort, candidate, trainer, other_trainer
+):
+    """Three candidates, one absent, two assessors: four grids expected; one handed
+    in counts, a draft does not. Another session of theirs is counted on its own."""
+    from evaluations.sessions import set_presence
+
+    bulk_enrol(cohort, 2, 1000)
+    session = open_session("M2.1", cohort, [trainer, other_trainer])
+    first, second, absent = session.assessments.order_by("pk")
+    set_presence(absent, present=False, by=trainer)
+    fill(first, trainer, 3, submit=True)
+    fill(second, other_trainer, 3)
+    other = open_session("M2.2", cohort, [trainer])
+    for assessment in other.assessments.all():
+        fill(assessment, trainer, 3, submit=True)
+    page = login(trainer).get(reverse("portal:trainer_dashboard"))
+    progress = {
+        session.modality.code: (session.submitted_count, session.expected, session.percent)
+        for session in page.context["sessions"]
+    }
+    assert progress == {"M2.1": (1, 4, 25), "M2.2": (3, 3, 100)}
+    assert "1 grille(s) remise(s) sur 4 attendue(s) (25 %)" in page.content.decode()
+
+
 def assert_counts_match_the_table():
     """The dashboard's count of missing decisions is the table's, for every open one."""
     open_ones = Deliberation.objects.filter(status=Deliberation.Status.OPEN)
@@ -492,7 +517,7 @@ def test_the_heatmap_follows_the_results_rules(login, published, cohort, trainer
                 result = results.competence_result(
                     competence.pk,
                     [
-                        results.criterion_result(c, values[row.enrolment.pk].get(c, []), rules)
+                        results.criterion_result(c, values[row.enrolment_id].get(c, []), rules)
                         for c in criteria
                     ],
                     rules,
