@@ -90,8 +90,10 @@ def gather_mentions(*, candidate, deliberation, bloc=None, validated=(), issue_d
             "title": bloc.title,
             "optional": bloc.optional,
             "competences": [
-                {"code": c.code, "statement": c.statement}
-                for c in bloc.competences.order_by("order")
+                {"code": code, "statement": statement}
+                for code, statement in bloc.competences.order_by("order").values_list(
+                    "code", "statement"
+                )
             ],
         }
     else:
@@ -235,6 +237,12 @@ def _create(
     return certificate
 
 
+# A decision's PV is read without the table the jury signed: a certificate
+# prints none of it, and that JSON grows with the PV's candidates (decoding it
+# cost more than the rest of an issue, for a PV of sixty).
+WITHOUT_SIGNED_TABLE = ("deliberation__signed_table",)
+
+
 def _lock_holder(candidate_id):
     # One issue at a time per candidate: no two valid certificates for one bloc.
     return Candidate.objects.select_for_update().get(pk=candidate_id)
@@ -265,6 +273,8 @@ def _refuse_if_certified(candidate, bloc):
     """One valid certificate per bloc; after a revocation, a new one is only
     issued by an explicit, reasoned act (issue_again)."""
     certificates = Certificate.objects.filter(candidate=candidate, bloc=bloc)
+    if not certificates.exists():  # the usual case, in one query
+        return
     existing = certificates.valid().first()
     if existing is not None:
         raise ValidationError(
@@ -286,9 +296,13 @@ def issue_bloc_certificate(decision, *, by, legal_basis="", render=True):
     caller then does it (bulk printing, in worker processes, printing.py)."""
     legal_basis = (legal_basis or "").strip()
     with transaction.atomic():
-        decision = BlocDecision.objects.select_related(
-            "enrolment", "bloc", "deliberation__jury__certification_version"
-        ).get(pk=decision.pk)
+        decision = (
+            BlocDecision.objects.select_related(
+                "enrolment", "bloc", "deliberation__jury__certification_version"
+            )
+            .defer(*WITHOUT_SIGNED_TABLE)
+            .get(pk=decision.pk)
+        )
         candidate = _lock_holder(decision.enrolment.candidate_id)
         if not decision.is_validated:
             raise ValidationError(
@@ -362,7 +376,9 @@ def title_status(enrolment):
     validated = [bloc for bloc in blocs if bloc.pk in acquired]
     due = all(bloc.pk in acquired for bloc in blocs if not bloc.optional)
     deliberation = (
-        Deliberation.objects.select_related("jury__certification_version").get(pk=cited)
+        Deliberation.objects.select_related("jury__certification_version")
+        .defer("signed_table")
+        .get(pk=cited)
         if cited
         else None
     )
@@ -622,6 +638,7 @@ def backing_decision(certificate):
             decision=BlocDecision.Decision.VALIDATED,
         )
         .select_related("enrolment", "deliberation__jury__certification_version")
+        .defer(*WITHOUT_SIGNED_TABLE)
         .order_by("-deliberation__signed_at", "-deliberation_id")
         .first()
     )

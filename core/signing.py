@@ -6,8 +6,9 @@ file: PDF_SIGNING_PKCS12 (and its PDF_SIGNING_PASSPHRASE) in production, where
 the settings refuse to start without it. In development and tests, a
 self-signed certificate named as a demonstration (« Cachet de démonstration —
 non valable ») is generated once into PDF_DEMO_SEAL and kept. The seal is
-loaded once per process: sealing a document then costs a few hundredths of a
-second.
+loaded once per process, and the room each seal keeps in the PDF is computed
+at the first: pyHanko would otherwise build and sign a dummy signature before
+every real one to size it.
 
 A document is sealed with a certification signature (PAdES, no change
 allowed afterwards), invisible: what is printed does not change. Checking a
@@ -47,6 +48,12 @@ class Seal:
     signer: object  # pyhanko.sign.signers.SimpleSigner
     certificate: object  # asn1crypto.x509.Certificate
     demo: bool
+
+    @functools.cached_property
+    def reserve(self):
+        """Bytes kept in each sealed PDF for the signature (signature_reserve),
+        computed at the first seal: checking a PDF needs none."""
+        return signature_reserve(self.signer)
 
     @property
     def subject(self):
@@ -136,6 +143,33 @@ def _load(path, passphrase, *, demo):
             "(phrase de passe PDF_SIGNING_PASSPHRASE erronée, ou fichier sans clé ni certificat)."
         ) from cause
     return Seal(signer=signer, certificate=signer.signing_cert, demo=demo)
+
+
+def signature_reserve(signer):
+    """The room, in bytes of the PDF, that pyHanko keeps for a signature of
+    `signer`: what its PdfSigningSession.estimate_signature_container_size
+    gives, computed the same way. Left to itself, pyHanko builds and signs a
+    whole dummy signature before every real one to know it, doubling the cost
+    of a seal; but it only depends on the seal (its certificate, its key, the
+    signed attributes, no timestamp), so it is computed once per process. The
+    sealed file is the same, byte for byte but for the signature itself."""
+    from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
+
+    dummy = outside_event_loop(
+        asyncio.run,
+        signer.async_sign(
+            hashlib.sha256().digest(),
+            "sha256",
+            use_pades=True,
+            dry_run=True,
+            signed_attr_settings=PdfCMSSignedAttributes(
+                signing_time=datetime.datetime.now(datetime.UTC)
+            ),
+        ),
+    )
+    # As pyHanko: twice the DER length (written in hexadecimal), plus its 50 % margin.
+    length = len(dummy.dump()) * 2
+    return length + 2 * (length // 4)
 
 
 def write_demo_pkcs12(path, *, passphrase=b"", organisation=DEMO_ORGANISATION, years=10):
@@ -239,7 +273,13 @@ def seal_pdf(data, *, reason, location=""):
         docmdp_permissions=fields.MDPPerm.NO_CHANGES,
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
-    return outside_event_loop(signers.sign_pdf, writer, metadata, signer=current.signer).getvalue()
+    return outside_event_loop(
+        signers.sign_pdf,
+        writer,
+        metadata,
+        signer=current.signer,
+        bytes_reserved=current.reserve,  # known: no dummy signature first
+    ).getvalue()
 
 
 # --- Checking -------------------------------------------------------------------

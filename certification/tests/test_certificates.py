@@ -5,6 +5,8 @@ import zipfile
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
@@ -74,6 +76,20 @@ class TestIssuing:
         assert f"/verifier/{certificate.verification_code}/" in text.replace(" ", "")
         event = AuditEvent.objects.for_object(certificate).get()
         assert (event.action, event.actor) == ("certification.certificate.issued", admin_user)
+
+    def test_issuing_and_printing_leave_the_signed_table_of_the_pv_unread(
+        self, all_validated, candidate, django_capture_on_commit_callbacks
+    ):
+        """The table the jury signed grows with the PV's candidates and prints
+        on no certificate: neither a bloc certificate nor a title reads it."""
+        assert all_validated.signed_table
+        with CaptureQueriesContext(connection) as queries:
+            issued(all_validated.decisions.get(bloc__number=2), django_capture_on_commit_callbacks)
+            with django_capture_on_commit_callbacks(execute=True):
+                title = issue_title_certificate(candidate.enrolments.get(), by=None)
+        title.refresh_from_db()
+        assert title.pdf and Certificate.objects.exclude(pdf="").count() == 2
+        assert not [q["sql"] for q in queries.captured_queries if "signed_table" in q["sql"]]
 
     def test_fonts_are_embedded(self, decision, django_capture_on_commit_callbacks):
         reader = pdf_reader(issued(decision, django_capture_on_commit_callbacks))
