@@ -275,6 +275,7 @@ def rows(certificates=None):
     certificates = (
         (certificates if certificates is not None else awarded())
         .select_related("candidate", "deliberation", "bloc")
+        .defer("deliberation__signed_table")
         .prefetch_related(_passages_prefetch())
         .order_by("deliberation__signed_at", "number")
     )

@@ -37,6 +37,7 @@ def register():
             "enrolment__cohort",
             "deliberation__jury__certification_version",
         )
+        .defer("deliberation__signed_table")
         .prefetch_related(cpf._passages_prefetch())
         .order_by(*name_ordering("candidate__"), "candidate__birth_date", "year", "sequence")
     )

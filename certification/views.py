@@ -318,9 +318,9 @@ def certificate_list(request):
             "search": search,
             "page": page,
             "filters": filters,
-            "jobs": PrintJob.objects.select_related("deliberation__jury", "deliberation__cohort")[
-                :10
-            ],
+            "jobs": PrintJob.objects.select_related(
+                "deliberation__jury", "deliberation__cohort"
+            ).defer("deliberation__signed_table")[:10],
         },
     )
 

@@ -392,6 +392,12 @@ class DeliberationQuerySet(models.QuerySet):
         return self.signed().filter(published_at__isnull=False).exclude(Exists(replaced))
 
 
+class DeliberationManager(models.Manager.from_queryset(DeliberationQuerySet)):
+    def get_queryset(self):
+        # The signed table is read on first use only: a list of PVs decodes none.
+        return super().get_queryset().defer("signed_table")
+
+
 class Deliberation(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", "En cours"
@@ -436,6 +442,9 @@ class Deliberation(models.Model):
     # The table the jury signed (candidates, blocs, proposals, decisions,
     # justifications, capitalised blocs, members), stored at the last
     # signature: the page and every PV rendered later show exactly this.
+    # About a kilobyte per candidate: deferred by the manager (DeliberationManager),
+    # and by the lists of what points to deliberations; only the PV's own
+    # page and files read it.
     signed_table = models.JSONField("tableau signé", null=True, blank=True, editable=False)
     # Every candidate's decision letter in one file, for the office to print
     # (made once, after publication).
@@ -443,7 +452,7 @@ class Deliberation(models.Model):
         "lettres de décision (PDF)", upload_to="lettres/", blank=True, editable=False
     )
 
-    objects = DeliberationQuerySet.as_manager()
+    objects = DeliberationManager()
 
     class Meta:
         verbose_name = "délibération"

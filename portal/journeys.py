@@ -61,6 +61,7 @@ def effective_decisions(candidate):
             deliberation__in=Deliberation.objects.effective(),
         )
         .select_related("deliberation__jury", "bloc")
+        .defer("deliberation__signed_table")
         .order_by("deliberation__signed_at")
     )
 

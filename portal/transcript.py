@@ -62,6 +62,7 @@ def published_history(candidate):
             deliberation__in=Deliberation.objects.effective(),
         )
         .select_related("deliberation__jury", "bloc")
+        .defer("deliberation__signed_table")
         .order_by("deliberation__signed_at", "deliberation__pk", "bloc__number")
     ]
 
