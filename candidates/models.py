@@ -145,6 +145,10 @@ class Candidate(models.Model):
         return identity_key(self.birth_name, self.first_names, self.birth_date)
 
 
+# The fields candidate_name takes, in its order: what a list reads of a candidate.
+NAME_FIELDS = ("usage_name", "birth_name", "first_names")
+
+
 def candidate_name(usage_name, birth_name, first_names):
     """How a candidate is named everywhere: the usage name when there is one,
     then the first names; for lists read as plain rows, without an instance."""

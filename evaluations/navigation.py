@@ -10,11 +10,9 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef
 
-from candidates.models import candidate_name
+from candidates.models import NAME_FIELDS, candidate_name
 
 from .models import Assessment, Grid
-
-NAME_FIELDS = ("usage_name", "birth_name", "first_names")  # candidate_name's order
 
 
 @dataclass(frozen=True)

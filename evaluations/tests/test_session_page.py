@@ -117,3 +117,16 @@ def test_the_rows_escape_names_and_show_each_grid_state(
     assert page.count('<span class="badge text-bg-success">remise</span>') == 1
     assert page.count("3 / 3") == 1  # the colleague's draft, in their column
     assert page.count(">à noter</a>") == session.assessments.count() - 1
+
+
+def test_the_plan_can_be_changed_by_the_office_until_a_grid_is_handed_in(
+    login, written_session, admin_user, trainer
+):
+    edit = reverse("evaluations:session_edit", args=[written_session.pk])
+    url = written_session.get_absolute_url()
+    assert edit in login(admin_user).get(url).content.decode()
+    assert edit not in login(trainer).get(url).content.decode()
+
+    fill(written_session.assessments.get(), trainer, 2, submit=True)
+
+    assert edit not in login(admin_user).get(url).content.decode()

@@ -275,7 +275,10 @@ def session_cancel(request, pk):
 @role_required(ADMIN, *ASSESSORS)
 def session_detail(request, pk):
     session = get_object_or_404(
-        sessions_visible_to(request.user).select_related("modality__bloc", "cohort", "lead"), pk=pk
+        sessions_visible_to(request.user).select_related(
+            "modality__bloc__certification_version", "cohort", "lead"
+        ),
+        pk=pk,
     )
     assessors = list(session.assessors.order_by("last_name", "first_name"))
     criteria_count = len(modality_criteria(session.modality))
@@ -359,7 +362,10 @@ def session_detail(request, pk):
             "is_admin": is_admin,
             "sets_presence": session.is_open and (is_assessor or is_admin),
             "replacements": replacements,
-            "submitted_any": Grid.objects.filter(
+            # The office changes a session's plan until a grid is handed in
+            # (asked of the office only: nobody else sees the button).
+            "plan_editable": is_admin
+            and not Grid.objects.filter(
                 assessment__session=session, status=Grid.Status.SUBMITTED
             ).exists(),
             "page": page,
