@@ -376,9 +376,7 @@ def title_status(enrolment):
     validated = [bloc for bloc in blocs if bloc.pk in acquired]
     due = all(bloc.pk in acquired for bloc in blocs if not bloc.optional)
     deliberation = (
-        Deliberation.objects.select_related("jury__certification_version")
-        .defer("signed_table")
-        .get(pk=cited)
+        Deliberation.objects.select_related("jury__certification_version").get(pk=cited)
         if cited
         else None
     )

@@ -62,33 +62,37 @@ def get_session_for_user(user, pk):
     return get_object_or_404(sessions_visible_to(user), pk=pk)
 
 
-def get_assessment_for_assessor(user, pk):
-    """An assessment of a session the user scores in; 404 alike for missing and not theirs.
-
-    The modality, bloc and version come in a second query: PostgreSQL takes
-    longer to plan one join of nine tables than to answer two small queries."""
-    return get_object_or_404(
-        Assessment.objects.select_related("session__cohort", "enrolment__candidate")
-        .prefetch_related(
-            Prefetch(
-                "session__modality",
-                EvaluationModality.objects.select_related("bloc__certification_version"),
-            )
+def assessments_with_their_session():
+    """Assessments with their candidate and session, the modality, bloc and
+    version in a second query: PostgreSQL takes longer to plan one join of
+    nine tables than to answer two small queries."""
+    return Assessment.objects.select_related(
+        "session__cohort", "enrolment__candidate"
+    ).prefetch_related(
+        Prefetch(
+            "session__modality",
+            EvaluationModality.objects.select_related("bloc__certification_version"),
         )
-        .filter(Exists(assessor_seat(user, OuterRef("session_id")))),
+    )
+
+
+def get_assessment_for_assessor(user, pk):
+    """An assessment of a session the user scores in; 404 alike for missing and not theirs."""
+    return get_object_or_404(
+        assessments_with_their_session().filter(
+            Exists(assessor_seat(user, OuterRef("session_id")))
+        ),
         pk=pk,
     )
 
 
 def get_assessment_for_reviewer(user, pk):
     """The office, the session's lead and its assessors may read the synthesis and history."""
-    assessments = Assessment.objects.select_related(
-        "session__modality__bloc__certification_version", "enrolment__candidate"
-    )
+    assessments = assessments_with_their_session()
     if not roles.is_admin(user):
         assessments = assessments.filter(
-            Q(session__assessors=user) | Q(session__lead=user)
-        ).distinct()
+            Q(session__lead=user) | Exists(assessor_seat(user, OuterRef("session_id")))
+        )
     return get_object_or_404(assessments, pk=pk)
 
 
